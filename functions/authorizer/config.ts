@@ -1,0 +1,280 @@
+import { ConfigError } from '../shared/errors';
+import { SUPPORTED_ALGORITHMS, type SignatureAlgorithm } from '../shared/jwk-rules';
+import { parseRouteTemplate, type RouteTemplate } from './routes';
+
+/** HTTP methods API Gateway REST APIs route (its `ANY` is `*` here). */
+export const HTTP_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
+
+/** One of {@link HTTP_METHODS}. */
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** Where the scopes are read from in a token. */
+export type ScopeClaim = 'scope' | 'scp';
+
+/** RFC 7662 introspection settings of an issuer, validated but served by a later release. */
+export interface IntrospectionConfig {
+  endpoint: string;
+  clientId: string;
+  clientSecret?: string;
+  clientSecretParameter?: string;
+  cacheMaxSeconds: number;
+  timeoutMs: number;
+}
+
+/** A trusted issuer, validated. */
+export interface IssuerConfig {
+  /** Compared with the token's `iss` exactly. */
+  issuer: string;
+  /** HTTPS URL of the issuer's (or the mirror's) JWKS. */
+  jwksUri: string;
+  /** The token's `aud` must contain one of these. */
+  audience: string[];
+  /** Accepted JOSE `alg` values. */
+  algorithms: SignatureAlgorithm[];
+  /** Required JOSE `typ`, normalized (lower case, without `application/`), when set. */
+  tokenType: string | undefined;
+  /** The claim scopes are read from; `undefined` means `scope`, then `scp`. */
+  scopeClaim: ScopeClaim | undefined;
+  introspection: IntrospectionConfig | undefined;
+}
+
+/** A route and what it requires, validated. */
+export interface RouteConfig {
+  method: HttpMethod | '*';
+  path: string;
+  template: RouteTemplate;
+  /** All of these scopes are required. */
+  scopes: string[];
+  /** RFC 9470 step-up: authentication no older than this many seconds. */
+  maxAuthAgeSeconds: number | undefined;
+}
+
+/** The authorizer's configuration after validation; the rest of the code trusts it. */
+export interface AuthorizerConfig {
+  issuers: IssuerConfig[];
+  routes: RouteConfig[];
+  /** Leeway for `exp`, `nbf` and a future `iat`, in seconds. Default 30. */
+  clockToleranceSeconds: number;
+  /** Cap on the whole Authorization value, in bytes. Default 8192. */
+  maxTokenBytes: number;
+  /**
+   * The API Gateway authorizer cache TTL, in seconds (default 0). A step-up route is only
+   * allowed when the authentication stays fresh enough for the whole time the policy may be
+   * cached, so a cached Allow never outlives `maxAuthAgeSeconds`.
+   */
+  policyCacheTtlSeconds: number;
+  /** Smallest RSA key accepted, in bits. Default 2048. */
+  minRsaBits: number;
+  jwks: {
+    /** Cap on a JWKS body, in bytes. Default 65536. */
+    maxBytes: number;
+    /** Deadline for one JWKS fetch, in milliseconds. Default 2500 (Lambda gives authorizers 10 s). */
+    timeoutMs: number;
+    /** At most one unknown-`kid` refetch per this many seconds and key set. Default 10. */
+    minRefetchIntervalSeconds: number;
+    /** Held keys are refreshed after this many seconds (kept if the refresh fails). Default 3600. */
+    maxAgeSeconds: number;
+  };
+}
+
+/** A configuration and the warnings found while validating it. */
+export interface ParsedConfig {
+  config: AuthorizerConfig;
+  warnings: string[];
+}
+
+const BROAD_SCOPES = new Set(['admin', 'root', 'all', '*', 'superuser', 'full_access', 'full-access', 'write', 'read']);
+const SCOPE_SHAPE = /^[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+(?::[A-Za-z0-9_.*-]+)*$/;
+// RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function rejectUnknown(value: Json, field: string, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new ConfigError(field ? `${field}.${key}` : key, `unknown field (known: ${known.join(', ')})`);
+  }
+}
+
+function str(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(field, 'must be a non-empty string');
+  return value;
+}
+
+function httpsUrl(value: unknown, field: string): string {
+  const text = str(value, field);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(field, `is not a URL: ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigError(field, `must be an https URL, got ${url.protocol}`);
+  return text;
+}
+
+function int(value: unknown, field: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(field, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function stringList(value: unknown, field: string, allowEmpty: boolean): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || (!allowEmpty && list.length === 0)) {
+    throw new ConfigError(field, allowEmpty ? 'must be a list of strings' : 'must be a string or a non-empty list of strings');
+  }
+  return list.map((item, i) => str(item, `${field}[${i}]`));
+}
+
+/** Normalize a JOSE `typ` media type as RFC 7515 §4.1.9 compares it. */
+export function normalizeMediaType(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+function parseAlgorithms(value: unknown, field: string): SignatureAlgorithm[] {
+  if (value === undefined) return ['RS256', 'ES256', 'EdDSA'];
+  const list = stringList(value, field, false);
+  return list.map((alg, i) => {
+    if (/^HS/i.test(alg) || alg.toLowerCase() === 'none') {
+      throw new ConfigError(`${field}[${i}]`, `${alg} is refused: a resource server must not accept symmetric or unsigned tokens`);
+    }
+    if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
+      throw new ConfigError(`${field}[${i}]`, `${alg} is not supported (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`);
+    }
+    return alg as SignatureAlgorithm;
+  });
+}
+
+function parseIntrospection(value: unknown, field: string): IntrospectionConfig | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw new ConfigError(field, 'must be an object');
+  rejectUnknown(value, field, ['endpoint', 'clientId', 'clientSecret', 'clientSecretParameter', 'cacheMaxSeconds', 'timeoutMs']);
+  const out: IntrospectionConfig = {
+    endpoint: httpsUrl(value.endpoint, `${field}.endpoint`),
+    clientId: str(value.clientId, `${field}.clientId`),
+    clientSecret: value.clientSecret === undefined ? undefined : str(value.clientSecret, `${field}.clientSecret`),
+    clientSecretParameter:
+      value.clientSecretParameter === undefined ? undefined : str(value.clientSecretParameter, `${field}.clientSecretParameter`),
+    cacheMaxSeconds: int(value.cacheMaxSeconds, `${field}.cacheMaxSeconds`, 60, 0, 3600),
+    timeoutMs: int(value.timeoutMs, `${field}.timeoutMs`, 100, 10, 5000),
+  };
+  if ((out.clientSecret === undefined) === (out.clientSecretParameter === undefined)) {
+    throw new ConfigError(field, 'needs exactly one of clientSecret and clientSecretParameter');
+  }
+  return out;
+}
+
+function parseIssuer(value: unknown, field: string): IssuerConfig {
+  if (!isObject(value)) throw new ConfigError(field, 'must be an object');
+  rejectUnknown(value, field, ['issuer', 'jwksUri', 'audience', 'algorithms', 'tokenType', 'scopeClaim', 'introspection']);
+  const scopeClaim = value.scopeClaim;
+  if (scopeClaim !== undefined && scopeClaim !== 'scope' && scopeClaim !== 'scp') {
+    throw new ConfigError(`${field}.scopeClaim`, 'must be "scope" or "scp"');
+  }
+  return {
+    issuer: str(value.issuer, `${field}.issuer`),
+    jwksUri: httpsUrl(value.jwksUri, `${field}.jwksUri`),
+    audience: stringList(value.audience, `${field}.audience`, false),
+    algorithms: parseAlgorithms(value.algorithms, `${field}.algorithms`),
+    tokenType: value.tokenType === undefined ? undefined : normalizeMediaType(str(value.tokenType, `${field}.tokenType`)),
+    scopeClaim,
+    introspection: parseIntrospection(value.introspection, `${field}.introspection`),
+  };
+}
+
+function parseRoute(value: unknown, field: string, warnings: string[]): RouteConfig {
+  if (!isObject(value)) throw new ConfigError(field, 'must be an object');
+  rejectUnknown(value, field, ['method', 'path', 'scopes', 'maxAuthAgeSeconds']);
+  const rawMethod = str(value.method, `${field}.method`).toUpperCase();
+  const method = rawMethod === 'ANY' ? '*' : rawMethod;
+  if (method !== '*' && !(HTTP_METHODS as readonly string[]).includes(method)) {
+    throw new ConfigError(`${field}.method`, `must be one of ${HTTP_METHODS.join(', ')} or "*"`);
+  }
+  const path = str(value.path, `${field}.path`);
+  let template: RouteTemplate;
+  try {
+    template = parseRouteTemplate(path);
+  } catch (error) {
+    throw new ConfigError(`${field}.path`, (error as Error).message);
+  }
+  const scopes = stringList(value.scopes ?? [], `${field}.scopes`, true);
+  scopes.forEach((scope, i) => {
+    if (!SCOPE_TOKEN.test(scope)) throw new ConfigError(`${field}.scopes[${i}]`, `${JSON.stringify(scope)} is not a valid scope token (RFC 6749 §3.3)`);
+    if (BROAD_SCOPES.has(scope.toLowerCase())) {
+      warnings.push(`${field}.scopes[${i}]: "${scope}" is a broad scope; prefer granular resource:action scopes`);
+    } else if (!SCOPE_SHAPE.test(scope)) {
+      warnings.push(`${field}.scopes[${i}]: "${scope}" is not of the resource:action shape`);
+    }
+  });
+  const maxAuthAgeSeconds =
+    value.maxAuthAgeSeconds === undefined ? undefined : int(value.maxAuthAgeSeconds, `${field}.maxAuthAgeSeconds`, 0, 1, 31_536_000);
+  return { method: method as HttpMethod | '*', path, template, scopes: [...new Set(scopes)], maxAuthAgeSeconds };
+}
+
+/**
+ * Validate a configuration (already parsed from JSON) into an {@link AuthorizerConfig}.
+ * Throws a {@link ConfigError} naming the first bad field; returns warnings for scope names
+ * that are broad or not of the `resource:action` shape.
+ */
+export function parseConfig(raw: unknown): ParsedConfig {
+  const warnings: string[] = [];
+  if (!isObject(raw)) throw new ConfigError('(root)', 'the configuration must be a JSON object');
+  rejectUnknown(raw, '', ['issuers', 'routes', 'clockToleranceSeconds', 'maxTokenBytes', 'policyCacheTtlSeconds', 'minRsaBits', 'jwks']);
+  if (!Array.isArray(raw.issuers) || raw.issuers.length === 0) throw new ConfigError('issuers', 'must be a non-empty list');
+  const issuers = raw.issuers.map((item, i) => parseIssuer(item, `issuers[${i}]`));
+  const seenIssuers = new Map<string, number>();
+  issuers.forEach((item, i) => {
+    const before = seenIssuers.get(item.issuer);
+    if (before !== undefined) throw new ConfigError(`issuers[${i}].issuer`, `duplicates issuers[${before}].issuer`);
+    seenIssuers.set(item.issuer, i);
+  });
+  if (!Array.isArray(raw.routes)) throw new ConfigError('routes', 'must be a list');
+  const routes = raw.routes.map((item, i) => parseRoute(item, `routes[${i}]`, warnings));
+  const seenRoutes = new Map<string, number>();
+  routes.forEach((route, i) => {
+    const key = `${route.method} ${route.template.key}`;
+    const before = seenRoutes.get(key);
+    if (before !== undefined) throw new ConfigError(`routes[${i}]`, `${route.method} ${route.path} is the same route as routes[${before}]`);
+    seenRoutes.set(key, i);
+  });
+  if (routes.length === 0) warnings.push('routes: empty, every request will be denied');
+  const jwksRaw = raw.jwks ?? {};
+  if (!isObject(jwksRaw)) throw new ConfigError('jwks', 'must be an object');
+  rejectUnknown(jwksRaw, 'jwks', ['maxBytes', 'timeoutMs', 'minRefetchIntervalSeconds', 'maxAgeSeconds']);
+  return {
+    warnings,
+    config: {
+      issuers,
+      routes,
+      clockToleranceSeconds: int(raw.clockToleranceSeconds, 'clockToleranceSeconds', 30, 0, 300),
+      maxTokenBytes: int(raw.maxTokenBytes, 'maxTokenBytes', 8192, 256, 65536),
+      policyCacheTtlSeconds: int(raw.policyCacheTtlSeconds, 'policyCacheTtlSeconds', 0, 0, 3600),
+      minRsaBits: int(raw.minRsaBits, 'minRsaBits', 2048, 2048, 16384),
+      jwks: {
+        maxBytes: int(jwksRaw.maxBytes, 'jwks.maxBytes', 65536, 1024, 1_048_576),
+        timeoutMs: int(jwksRaw.timeoutMs, 'jwks.timeoutMs', 2500, 100, 9000),
+        minRefetchIntervalSeconds: int(jwksRaw.minRefetchIntervalSeconds, 'jwks.minRefetchIntervalSeconds', 10, 0, 3600),
+        maxAgeSeconds: int(jwksRaw.maxAgeSeconds, 'jwks.maxAgeSeconds', 3600, 60, 86400),
+      },
+    },
+  };
+}
+
+/** Parse configuration JSON text; a syntax error is a {@link ConfigError} too. */
+export function parseConfigJson(text: string): ParsedConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError('(root)', `not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(raw);
+}

@@ -1,0 +1,37 @@
+/**
+ * Stable reason codes written in every decision log line and counted as metrics.
+ * `invalid_token.*` codes become a 401, `insufficient_scope`, `step_up_required` and
+ * `no_route` a Deny (403), `keys_unavailable` and `config_unavailable` a 500.
+ */
+export const Reason = {
+  Allow: 'allow',
+  InsufficientScope: 'insufficient_scope',
+  StepUpRequired: 'step_up_required',
+  NoRoute: 'no_route',
+  Missing: 'invalid_token.missing',
+  Scheme: 'invalid_token.scheme',
+  TooLarge: 'invalid_token.too_large',
+  Malformed: 'invalid_token.malformed',
+  Algorithm: 'invalid_token.algorithm',
+  Crit: 'invalid_token.crit',
+  Type: 'invalid_token.type',
+  Issuer: 'invalid_token.issuer',
+  UnknownKid: 'invalid_token.unknown_kid',
+  KeyMismatch: 'invalid_token.key_mismatch',
+  WeakKey: 'invalid_token.weak_key',
+  Signature: 'invalid_token.signature',
+  Expired: 'invalid_token.expired',
+  MissingExp: 'invalid_token.missing_exp',
+  NotYetValid: 'invalid_token.not_yet_valid',
+  IssuedInFuture: 'invalid_token.issued_in_future',
+  Audience: 'invalid_token.audience',
+  Claims: 'invalid_token.claims',
+  KeysUnavailable: 'keys_unavailable',
+  ConfigUnavailable: 'config_unavailable',
+} as const;
+
+/** One of the {@link Reason} codes. */
+export type ReasonCode = (typeof Reason)[keyof typeof Reason];
+
+/** Reason codes that mean the token itself is not acceptable (HTTP 401). */
+export type InvalidTokenReason = Extract<ReasonCode, `invalid_token.${string}`>;

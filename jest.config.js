@@ -1,0 +1,20 @@
+/**
+ * Jest runs the TypeScript sources through ts-jest in transpile-only mode:
+ * type errors are caught by `npm run typecheck` (tsc), which .ci/run runs before the tests.
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        isolatedModules: true,
+        tsconfig: { module: 'commonjs', verbatimModuleSyntax: false, esModuleInterop: true },
+      },
+    ],
+  },
+  testTimeout: 30000,
+};
