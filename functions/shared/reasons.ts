@@ -1,7 +1,7 @@
 /**
  * Stable reason codes written in every decision log line and counted as metrics.
  * `invalid_token.*` codes become a 401, `insufficient_scope`, `step_up_required` and
- * `no_route` a Deny (403), `keys_unavailable` and `config_unavailable` a 500.
+ * `no_route` a Deny (403), `keys_unavailable`, `config_unavailable` and `internal_error` a 500.
  */
 export const Reason = {
   Allow: 'allow',
@@ -28,6 +28,7 @@ export const Reason = {
   Claims: 'invalid_token.claims',
   KeysUnavailable: 'keys_unavailable',
   ConfigUnavailable: 'config_unavailable',
+  Internal: 'internal_error',
 } as const;
 
 /** One of the {@link Reason} codes. */

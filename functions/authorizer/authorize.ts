@@ -1,0 +1,168 @@
+import { InvalidTokenError, KeysUnavailableError } from '../shared/errors';
+import { Reason, type ReasonCode } from '../shared/reasons';
+import type { AuthorizerConfig } from './config';
+import type { KeyStore } from './key-store';
+import { parseMethodArn } from './method-arn';
+import { type CompiledPolicy, compilePolicy, type PolicyDocument, renderPolicy } from './policy';
+import { resolveRoute } from './routes';
+import { missingScopes } from './scopes';
+import { extractBearer } from './token';
+import { TokenVerifier, type VerifiedToken } from './verify';
+
+/** What API Gateway gets back for a token that verified. */
+export interface AuthorizerResult {
+  principalId: string;
+  policyDocument: PolicyDocument;
+  context: Record<string, string | number | boolean>;
+}
+
+/** One decision, as logged: every field but the token. */
+export interface DecisionRecord {
+  reason: ReasonCode;
+  /** `allow` / `deny` for a policy returned, `unauthorized` for a 401, `error` for a 500. */
+  effect: 'allow' | 'deny' | 'unauthorized' | 'error';
+  method?: string;
+  path?: string;
+  route?: string;
+  issuer?: string;
+  sub?: string;
+  clientId?: string;
+  kid?: string;
+  alg?: string;
+  missingScopes?: string[];
+  policyBytes?: number;
+  policyInexact?: string[];
+  detail?: string;
+  latencyMs: number;
+}
+
+/** The outcome of {@link Authorizer.decide}: a policy to return, or an error class to throw. */
+export type Decision =
+  | { outcome: 'policy'; result: AuthorizerResult; record: DecisionRecord }
+  | { outcome: 'unauthorized'; record: DecisionRecord }
+  | { outcome: 'error'; record: DecisionRecord; error: Error };
+
+/** Options of {@link Authorizer}. */
+export interface AuthorizerOptions {
+  config: AuthorizerConfig;
+  keys: KeyStore;
+  /** The clock, in milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+const MAX_MEMO = 512;
+
+/**
+ * Turns (Authorization value, method ARN) into a decision. Pure apart from the key store:
+ * no logging, no AWS; the handler shapes the answer and writes the log line.
+ */
+export class Authorizer {
+  private readonly verifier: TokenVerifier;
+  private readonly config: AuthorizerConfig;
+  private readonly now: () => number;
+  private readonly compiled = new Map<string, CompiledPolicy>();
+  private readonly rendered = new Map<string, { policy: PolicyDocument; bytes: number }>();
+
+  constructor(options: AuthorizerOptions) {
+    this.config = options.config;
+    this.now = options.now ?? Date.now;
+    this.verifier = new TokenVerifier(options.config, options.keys, this.now);
+  }
+
+  /** Decide for one request. Never rejects: failures come back as `unauthorized` or `error`. */
+  async decide(authorization: string | undefined, methodArn: string): Promise<Decision> {
+    const started = performance.now();
+    const latency = () => Math.round((performance.now() - started) * 1000) / 1000;
+    let token: VerifiedToken;
+    try {
+      token = await this.verifier.verify(extractBearer(authorization, this.config.maxTokenBytes));
+    } catch (error) {
+      if (error instanceof InvalidTokenError) {
+        return { outcome: 'unauthorized', record: { reason: error.reason, effect: 'unauthorized', detail: error.message, latencyMs: latency() } };
+      }
+      const reason = error instanceof KeysUnavailableError ? Reason.KeysUnavailable : Reason.Internal;
+      return {
+        outcome: 'error',
+        error: error as Error,
+        record: { reason, effect: 'error', detail: String((error as Error).message), latencyMs: latency() },
+      };
+    }
+    try {
+      return this.decideFor(token, methodArn, latency);
+    } catch (error) {
+      return {
+        outcome: 'error',
+        error: error as Error,
+        record: { reason: Reason.Internal, effect: 'error', detail: String((error as Error).message), latencyMs: latency() },
+      };
+    }
+  }
+
+  private decideFor(token: VerifiedToken, methodArn: string, latency: () => number): Decision {
+    const arn = parseMethodArn(methodArn);
+    const granted = new Set(token.scopes);
+    const nowSeconds = this.now() / 1000;
+    const routes = this.config.routes;
+    const verdicts = routes.map((route) => {
+      if (missingScopes(route.scopes, granted).length > 0) return false;
+      if (route.maxAuthAgeSeconds === undefined) return true;
+      // The Allow must hold for as long as API Gateway may cache it.
+      return token.authTime !== undefined && nowSeconds - token.authTime + this.config.policyCacheTtlSeconds <= route.maxAuthAgeSeconds;
+    });
+    const mask = verdicts.map((v) => (v ? '1' : '0')).join('');
+    let compiled = this.compiled.get(mask);
+    if (compiled === undefined) {
+      compiled = compilePolicy(routes, (i) => verdicts[i] === true);
+      remember(this.compiled, mask, compiled);
+    }
+    const renderKey = `${arn.stagePrefix}|${mask}`;
+    let rendered = this.rendered.get(renderKey);
+    if (rendered === undefined) {
+      const policy = renderPolicy(compiled, arn.stagePrefix);
+      rendered = { policy, bytes: Buffer.byteLength(JSON.stringify(policy)) };
+      remember(this.rendered, renderKey, rendered);
+    }
+    const index = resolveRoute(routes, arn.method, arn.segments);
+    const route = routes[index];
+    let reason: ReasonCode;
+    let missing: string[] | undefined;
+    if (route === undefined) reason = Reason.NoRoute;
+    else if (verdicts[index]) reason = Reason.Allow;
+    else {
+      missing = missingScopes(route.scopes, granted);
+      reason = missing.length > 0 ? Reason.InsufficientScope : Reason.StepUpRequired;
+    }
+    const context: AuthorizerResult['context'] = {
+      sub: token.sub ?? '',
+      clientId: token.clientId ?? '',
+      scope: token.scopes.join(' '),
+      issuer: token.issuer.issuer,
+    };
+    if (token.authTime !== undefined) context.authTime = token.authTime;
+    return {
+      outcome: 'policy',
+      result: { principalId: token.sub ?? token.clientId ?? 'anonymous', policyDocument: rendered.policy, context },
+      record: {
+        reason,
+        effect: reason === Reason.Allow ? 'allow' : 'deny',
+        method: arn.method,
+        path: `/${arn.segments.join('/')}`,
+        route: route ? `${route.method} ${route.path}` : undefined,
+        issuer: token.issuer.issuer,
+        sub: token.sub,
+        clientId: token.clientId,
+        kid: token.kid,
+        alg: token.alg,
+        missingScopes: missing,
+        policyBytes: rendered.bytes,
+        policyInexact: compiled.inexact.length > 0 ? compiled.inexact.map((x) => `${x.kind}:${x.pattern}`) : undefined,
+        latencyMs: latency(),
+      },
+    };
+  }
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= MAX_MEMO) map.delete(map.keys().next().value as string);
+  map.set(key, value);
+}
