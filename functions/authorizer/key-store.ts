@@ -129,6 +129,9 @@ export class KeyStore {
         state.lastError = error;
         this.onFetch?.({ jwksUri, ok: false, ms: this.now() - started, error });
       } finally {
+        // Intervals run from the end of an attempt: a request that waited for a failing
+        // fetch does not start another one straight away.
+        state.lastAttemptAt = this.now();
         state.inflight = undefined;
       }
     };
