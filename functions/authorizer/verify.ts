@@ -96,7 +96,8 @@ export class TokenVerifier {
       if (error instanceof JwtInvalidSignatureAlgorithmError) throw new InvalidTokenError(Reason.KeyMismatch, 'alg does not match the key');
       if (error instanceof JwtExpiredError) throw new InvalidTokenError(Reason.Expired, 'the token has expired');
       if (error instanceof JwtNotBeforeError) throw new InvalidTokenError(Reason.NotYetValid, 'the token is not valid yet');
-      throw new InvalidTokenError(Reason.Claims, `rejected: ${(error as Error).message}`.slice(0, 200));
+      // Anything else aws-jwt-verify refuses happened before or in the signature check.
+      throw new InvalidTokenError(Reason.Signature, `rejected: ${(error as Error).message}`.slice(0, 200));
     }
     return this.checkClaims(issuer, payload, kid, alg as SignatureAlgorithm);
   }
