@@ -57,7 +57,13 @@ function makeProvider() {
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, resource) => {
           if (resource !== AUDIENCE) throw new Provider.errors.InvalidTarget();
-          return { scope: ALL_SCOPES, audience: AUDIENCE, accessTokenTTL: TOKEN_TTL, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+          return {
+            scope: ALL_SCOPES,
+            audience: AUDIENCE,
+            accessTokenTTL: TOKEN_TTL,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
         },
       },
     },

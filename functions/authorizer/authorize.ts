@@ -78,7 +78,10 @@ export class Authorizer {
       token = await this.verifier.verify(extractBearer(authorization, this.config.maxTokenBytes));
     } catch (error) {
       if (error instanceof InvalidTokenError) {
-        return { outcome: 'unauthorized', record: { reason: error.reason, effect: 'unauthorized', detail: error.message, latencyMs: latency() } };
+        return {
+          outcome: 'unauthorized',
+          record: { reason: error.reason, effect: 'unauthorized', detail: error.message, latencyMs: latency() },
+        };
       }
       const reason = error instanceof KeysUnavailableError ? Reason.KeysUnavailable : Reason.Internal;
       return {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../shared/errors';
-import { SUPPORTED_ALGORITHMS, type SignatureAlgorithm } from '../shared/jwk-rules';
+import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
 import { parseRouteTemplate, type RouteTemplate } from './routes';
 
 /** HTTP methods API Gateway REST APIs route (its `ANY` is `*` here). */
@@ -207,7 +207,8 @@ function parseRoute(value: unknown, field: string, warnings: string[]): RouteCon
   }
   const scopes = stringList(value.scopes ?? [], `${field}.scopes`, true);
   scopes.forEach((scope, i) => {
-    if (!SCOPE_TOKEN.test(scope)) throw new ConfigError(`${field}.scopes[${i}]`, `${JSON.stringify(scope)} is not a valid scope token (RFC 6749 §3.3)`);
+    if (!SCOPE_TOKEN.test(scope))
+      throw new ConfigError(`${field}.scopes[${i}]`, `${JSON.stringify(scope)} is not a valid scope token (RFC 6749 §3.3)`);
     if (BROAD_SCOPES.has(scope.toLowerCase())) {
       warnings.push(`${field}.scopes[${i}]: "${scope}" is a broad scope; prefer granular resource:action scopes`);
     } else if (!SCOPE_SHAPE.test(scope)) {

@@ -1,9 +1,5 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type {
-  APIGatewayAuthorizerResult,
-  APIGatewayRequestAuthorizerEvent,
-  APIGatewayTokenAuthorizerEvent,
-} from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { ConfigError } from '../shared/errors';
 import { Reason } from '../shared/reasons';
 import { Authorizer } from './authorize';

@@ -103,23 +103,21 @@ function makeEntry(method: HttpMethod, template: RouteTemplate, allowed: boolean
     }
   }
   const spills: Entry['spills'] = [];
-  {
-    // A `*` standing for `{name}` that swallows two or more segments: the glob with that `*`
-    // written `*/*` matches exactly those requests. Without a `{name+}` they are all deeper
-    // than the route; with one, some may be the route's own (the compiler checks).
-    template.segments.forEach((seg, i) => {
-      if (seg.kind !== 'param') return;
-      const parts = [...globParts];
-      parts[i + 1] = `${parts[i + 1]}/*`;
-      // The glob's tokens, with the i-th wildcard doubled.
-      const toks: Tok[] = [lit(method)];
-      template.segments.forEach((s, k) => {
-        if (s.kind === 'literal') toks.push(lit(s.value));
-        else toks.push(ONE, STAR, ...(k === i ? [ONE, STAR] : []));
-      });
-      spills.push({ glob: parts.join('/'), toks });
+  // A `*` standing for `{name}` that swallows two or more segments: the glob with that `*`
+  // written `*/*` matches exactly those requests. Without a `{name+}` they are all deeper
+  // than the route; with one, some may be the route's own (the compiler checks).
+  template.segments.forEach((seg, i) => {
+    if (seg.kind !== 'param') return;
+    const parts = [...globParts];
+    parts[i + 1] = `${parts[i + 1]}/*`;
+    // The glob's tokens, with the i-th wildcard doubled.
+    const toks: Tok[] = [lit(method)];
+    template.segments.forEach((s, k) => {
+      if (s.kind === 'literal') toks.push(lit(s.value));
+      else toks.push(ONE, STAR, ...(k === i ? [ONE, STAR] : []));
     });
-  }
+    spills.push({ glob: parts.join('/'), toks });
+  });
   return {
     method,
     template,

@@ -4,10 +4,7 @@
  */
 
 /** One segment of a resource path template. */
-export type TemplateSegment =
-  | { kind: 'literal'; value: string }
-  | { kind: 'param'; name: string }
-  | { kind: 'greedy'; name: string };
+export type TemplateSegment = { kind: 'literal'; value: string } | { kind: 'param'; name: string } | { kind: 'greedy'; name: string };
 
 /** A parsed resource path such as `/config/{name}/secrets`. */
 export interface RouteTemplate {

@@ -29,7 +29,12 @@ export function powertoolsTelemetry(serviceName = 'scopegate-authorizer'): Telem
     },
     jwksFetch(event) {
       const level = event.ok ? 'info' : 'error';
-      logger[level]('jwks_fetch', { jwksUri: event.jwksUri, ok: event.ok, ms: event.ms, error: event.error ? String(event.error) : undefined });
+      logger[level]('jwks_fetch', {
+        jwksUri: event.jwksUri,
+        ok: event.ok,
+        ms: event.ms,
+        error: event.error ? String(event.error) : undefined,
+      });
       const single = metrics.singleMetric();
       single.addDimension('outcome', event.ok ? 'ok' : 'failed');
       single.addMetric('JwksFetches', MetricUnit.Count, 1);

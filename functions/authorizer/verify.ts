@@ -1,12 +1,7 @@
+import { JwtExpiredError, JwtInvalidSignatureAlgorithmError, JwtInvalidSignatureError, JwtNotBeforeError } from 'aws-jwt-verify/error';
 import { verifyJwtSync } from 'aws-jwt-verify/jwt-verifier';
-import {
-  JwtExpiredError,
-  JwtInvalidSignatureAlgorithmError,
-  JwtInvalidSignatureError,
-  JwtNotBeforeError,
-} from 'aws-jwt-verify/error';
 import { InvalidTokenError } from '../shared/errors';
-import { SUPPORTED_ALGORITHMS, type SignatureAlgorithm } from '../shared/jwk-rules';
+import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
 import { Reason } from '../shared/reasons';
 import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from './config';
 import type { KeyStore } from './key-store';
@@ -37,7 +32,8 @@ function optionalString(payload: Record<string, unknown>, claim: string): string
 function optionalNumber(payload: Record<string, unknown>, claim: string): number | undefined {
   const value = payload[claim];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidTokenError(Reason.Claims, `the ${claim} claim is not a number`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new InvalidTokenError(Reason.Claims, `the ${claim} claim is not a number`);
   return value;
 }
 
@@ -111,7 +107,8 @@ export class TokenVerifier {
     const nbf = optionalNumber(payload, 'nbf');
     if (nbf !== undefined && nbf - tolerance > now) throw new InvalidTokenError(Reason.NotYetValid, 'the token is not valid yet');
     const iat = optionalNumber(payload, 'iat');
-    if (iat !== undefined && iat - tolerance > now) throw new InvalidTokenError(Reason.IssuedInFuture, 'the token was issued in the future');
+    if (iat !== undefined && iat - tolerance > now)
+      throw new InvalidTokenError(Reason.IssuedInFuture, 'the token was issued in the future');
     const aud = payload.aud;
     const audiences = typeof aud === 'string' ? [aud] : aud;
     if (!Array.isArray(audiences) || !audiences.every((a) => typeof a === 'string')) {

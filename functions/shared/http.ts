@@ -71,9 +71,7 @@ export function httpGet(url: string, options: HttpGetOptions = {}): Promise<Http
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400) {
           res.resume();
-          finish(
-            new FetchError(url, 'redirect', `redirect (${status}) to ${res.headers.location ?? '?'}`, { status }),
-          );
+          finish(new FetchError(url, 'redirect', `redirect (${status}) to ${res.headers.location ?? '?'}`, { status }));
           return;
         }
         if (status < 200 || status >= 300) {

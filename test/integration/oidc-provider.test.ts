@@ -50,9 +50,15 @@ describe('the authorizer with tokens from oidc-provider', () => {
     expect(policy.principalId).toBe('sensor-node-01');
     // The same policy, as API Gateway would reuse it from its cache, on other routes:
     const answers = Object.fromEntries(
-      ['GET/telemetry', 'GET/telemetry/s-17', 'POST/telemetry', 'POST/system/reboot', 'PUT/config/x', 'GET/health', 'GET/telemetry/s-17/x'].map(
-        (r) => [r, evaluate(policy.policyDocument, `${ARN}${r}`)],
-      ),
+      [
+        'GET/telemetry',
+        'GET/telemetry/s-17',
+        'POST/telemetry',
+        'POST/system/reboot',
+        'PUT/config/x',
+        'GET/health',
+        'GET/telemetry/s-17/x',
+      ].map((r) => [r, evaluate(policy.policyDocument, `${ARN}${r}`)]),
     );
     expect(answers).toEqual({
       'GET/telemetry': 'Allow',
@@ -66,7 +72,11 @@ describe('the authorizer with tokens from oidc-provider', () => {
     const telemetry = captureTelemetry();
     const h2 = createHandler({ env, ca: TLS.cert, telemetry });
     await h2(eventFor(sensor, 'POST/system/reboot'));
-    expect(telemetry.decisions[0]).toMatchObject({ reason: 'insufficient_scope', missingScopes: ['system:reboot'], clientId: 'sensor-node-01' });
+    expect(telemetry.decisions[0]).toMatchObject({
+      reason: 'insufficient_scope',
+      missingScopes: ['system:reboot'],
+      clientId: 'sensor-node-01',
+    });
     const tampered = sensor.replace(/\.[^.]+\./, `.${b64u(JSON.stringify({ scope: 'system:reboot' }))}.`);
     await expect(h2(eventFor(tampered, 'GET/telemetry'))).rejects.toThrow(/^Unauthorized$/);
   });

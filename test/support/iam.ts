@@ -1,8 +1,14 @@
-import type { PolicyDocument } from '../../functions/authorizer/policy';
+/** The part of an IAM policy the evaluator reads. */
+export interface EvaluablePolicy {
+  Statement: { Effect: string; Action?: string | string[]; Resource?: string | string[] }[];
+}
 
 /** IAM glob → RegExp: `*` any run of characters (`/` included), `?` any one character. */
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 's');
 }
 
@@ -11,12 +17,12 @@ function globToRegExp(glob: string): RegExp {
  * Deny wins, then an Allow, else the implicit deny. Written for the tests, independent of
  * the compiler.
  */
-export function evaluate(policy: PolicyDocument, resourceArn: string): 'Allow' | 'Deny' {
+export function evaluate(policy: EvaluablePolicy, resourceArn: string): 'Allow' | 'Deny' {
   let allowed = false;
   for (const statement of policy.Statement) {
-    const actions = ([] as string[]).concat(statement.Action);
+    const actions = ([] as string[]).concat(statement.Action ?? []);
     if (!actions.some((a) => globToRegExp(a).test('execute-api:Invoke'))) continue;
-    const matches = ([] as string[]).concat(statement.Resource).some((r) => globToRegExp(r).test(resourceArn));
+    const matches = ([] as string[]).concat(statement.Resource ?? []).some((r) => globToRegExp(r).test(resourceArn));
     if (!matches) continue;
     if (statement.Effect === 'Deny') return 'Deny';
     allowed = true;

@@ -49,7 +49,11 @@ export function b64u(input: string | Buffer): string {
 export function signRaw(signingInput: string, key: KeyObject, alg: string, der = false): string {
   const hash = HASH[alg];
   if (hash === undefined) throw new Error(`cannot sign ${alg}`);
-  const options = alg.startsWith('ES') ? { key, dsaEncoding: der ? ('der' as const) : ('ieee-p1363' as const) } : alg.startsWith('PS') ? { key, padding: 6 } : key;
+  const options = alg.startsWith('ES')
+    ? { key, dsaEncoding: der ? ('der' as const) : ('ieee-p1363' as const) }
+    : alg.startsWith('PS')
+      ? { key, padding: 6 }
+      : key;
   return sign(hash, Buffer.from(signingInput), options).toString('base64url');
 }
 

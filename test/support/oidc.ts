@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { join } from 'node:path';
 import { request } from 'node:https';
+import { join } from 'node:path';
 import { TLS } from './tls';
 
 /** A running oidc-provider child process and what it told about itself. */
@@ -45,7 +45,11 @@ export async function startOidcServer(env: Record<string, string> = {}): Promise
   };
   const token = (clientId: string, scope?: string) =>
     new Promise<string>((resolve, reject) => {
-      const body = new URLSearchParams({ grant_type: 'client_credentials', resource: info.audience as string, ...(scope ? { scope } : {}) }).toString();
+      const body = new URLSearchParams({
+        grant_type: 'client_credentials',
+        resource: info.audience as string,
+        ...(scope ? { scope } : {}),
+      }).toString();
       const req = request(
         info.tokenEndpoint as string,
         {

@@ -2,8 +2,8 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { Authorizer } from '../../../functions/authorizer/authorize';
 import { KeyStore } from '../../../functions/authorizer/key-store';
 import { ARN, config } from '../../support/fixtures';
-import { b64u, claims, makeKey, signJwt, signRaw, type TestKey } from '../../support/jwt';
 import { evaluate } from '../../support/iam';
+import { b64u, claims, makeKey, signJwt, signRaw, type TestKey } from '../../support/jwt';
 
 /**
  * Hostile tokens drawn from RFC 8725 and JWT library CVEs. Each must be a 401 with a
@@ -67,7 +67,12 @@ const hostile: [string, string][] = [
     raw(
       { alg: 'ES256', kid: ec.kid, typ: 'at+jwt' },
       c,
-      b64u(Buffer.concat([Buffer.from('FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551', 'hex'), Buffer.from('FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551', 'hex')])),
+      b64u(
+        Buffer.concat([
+          Buffer.from('FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551', 'hex'),
+          Buffer.from('FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551', 'hex'),
+        ]),
+      ),
     ),
   ],
   [

@@ -1,6 +1,6 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { SsmConfigSource } from '../../../functions/authorizer/config-source';
 import { createHandler } from '../../../functions/authorizer/handler';
 import { ARN, rawConfig } from '../../support/fixtures';
@@ -99,7 +99,10 @@ describe('configuration from SSM', () => {
 
   it('reads the parameter once, re-reads it after the TTL, and keeps the last good copy when SSM fails', async () => {
     let clock = 0;
-    ssm.on(GetParameterCommand, { Name: '/scopegate/dev/config' }).resolvesOnce({ Parameter: { Value: 'v1' } }).rejects(new Error('throttled'));
+    ssm
+      .on(GetParameterCommand, { Name: '/scopegate/dev/config' })
+      .resolvesOnce({ Parameter: { Value: 'v1' } })
+      .rejects(new Error('throttled'));
     const source = new SsmConfigSource({ client: new SSMClient({}), name: '/scopegate/dev/config', ttlMs: 1000, now: () => clock });
     expect(await source.text()).toBe('v1');
     expect(await source.text()).toBe('v1');
@@ -116,7 +119,11 @@ describe('configuration from SSM', () => {
     server.keys = [key.publicJwk];
     try {
       ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(rawConfig({}, { jwksUri })) } });
-      const handler = createHandler({ env: { AUTHZ_CONFIG_PARAMETER: '/scopegate/dev/config' }, ca: TLS.cert, telemetry: captureTelemetry() });
+      const handler = createHandler({
+        env: { AUTHZ_CONFIG_PARAMETER: '/scopegate/dev/config' },
+        ca: TLS.cert,
+        telemetry: captureTelemetry(),
+      });
       await expect(handler(tokenEvent(signJwt(key, claims())))).resolves.toMatchObject({ principalId: 'user-1' });
       expect(ssm.commandCalls(GetParameterCommand)[0]?.args[0].input).toMatchObject({ Name: '/scopegate/dev/config' });
     } finally {

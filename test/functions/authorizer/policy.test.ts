@@ -77,7 +77,10 @@ describe('compilePolicy', () => {
   });
 
   it('denies the whole API when nothing is allowed', () => {
-    const policy = renderPolicy(compilePolicy(table(routes), () => false), PREFIX);
+    const policy = renderPolicy(
+      compilePolicy(table(routes), () => false),
+      PREFIX,
+    );
     expect(evaluate(policy, `${PREFIX}GET/health`)).toBe('Deny');
     expect(policy.Statement).toHaveLength(1);
   });
@@ -97,10 +100,7 @@ describe('compilePolicy', () => {
 // --- property: the policy, evaluated as IAM does, gives the route table's answer ---
 
 const LITERALS = ['a', 'b', 'c', 'me'];
-const segmentArb = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(...LITERALS) },
-  { weight: 2, arbitrary: fc.constant('{p}') },
-);
+const segmentArb = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LITERALS) }, { weight: 2, arbitrary: fc.constant('{p}') });
 const pathArb = fc
   .tuple(fc.array(segmentArb, { minLength: 0, maxLength: 3 }), fc.boolean())
   .map(([segs, greedy]) => `/${[...segs, ...(greedy ? ['{rest+}'] : [])].join('/')}`);

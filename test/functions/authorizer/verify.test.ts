@@ -1,6 +1,6 @@
 import { Authorizer } from '../../../functions/authorizer/authorize';
 import { KeyStore } from '../../../functions/authorizer/key-store';
-import { ARN, config, JWKS_URI } from '../../support/fixtures';
+import { ARN, config } from '../../support/fixtures';
 import { b64u, claims, makeKey, signJwt, signRaw, type TestKey } from '../../support/jwt';
 
 const rsa = makeKey('RS256', 'rsa-1');
@@ -123,7 +123,10 @@ describe('token verification', () => {
       fetcher: { fetch: async (uri) => ({ keys: uri.endsWith('partner') ? [other.publicJwk] : [rsa.publicJwk] }) },
     });
     const az = new Authorizer({ config: config(cfg), keys: store });
-    const partner = signJwt(other, claims({ iss: 'https://login.partner.test', aud: 'partner-api', scp: 'telemetry:read', scope: undefined }));
+    const partner = signJwt(
+      other,
+      claims({ iss: 'https://login.partner.test', aud: 'partner-api', scp: 'telemetry:read', scope: undefined }),
+    );
     expect(await reasonFor(partner, az)).toBe('allow');
     // A partner token signed with the ops key is not accepted.
     const forged = signJwt({ ...rsa, kid: other.kid }, claims({ iss: 'https://login.partner.test', aud: 'partner-api' }));
@@ -159,9 +162,7 @@ describe('decisions', () => {
     expect(await reasonFor(signJwt(rsa, claims({ scope, auth_time: now - 600 })), authorizer(), 'POST/system/reboot')).toBe(
       'step_up_required',
     );
-    expect(await reasonFor(signJwt(rsa, claims({ scope, iat: now - 600 })), authorizer(), 'POST/system/reboot')).toBe(
-      'step_up_required',
-    );
+    expect(await reasonFor(signJwt(rsa, claims({ scope, iat: now - 600 })), authorizer(), 'POST/system/reboot')).toBe('step_up_required');
   });
 
   it('keeps a cached step-up Allow within maxAuthAgeSeconds by counting the policy cache TTL', async () => {
