@@ -1,4 +1,4 @@
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError } from '../shared/errors';
 
 /** Where the configuration JSON comes from. */
@@ -17,7 +17,8 @@ export class InlineConfigSource implements ConfigSource {
 
 /** Options of {@link SsmConfigSource}. */
 export interface SsmConfigSourceOptions {
-  client: SSMClient;
+  /** Default: a client made on first use, so that inline configurations never load the AWS SDK. */
+  client?: SSMClient;
   name: string;
   /** Re-read the parameter after this many milliseconds. Default 300000. */
   ttlMs?: number;
@@ -32,6 +33,7 @@ export interface SsmConfigSourceOptions {
 export class SsmConfigSource implements ConfigSource {
   private cached: { value: string; at: number } | undefined;
   private inflight: Promise<string> | undefined;
+  private client: SSMClient | undefined;
   private readonly ttlMs: number;
   private readonly now: () => number;
 
@@ -50,7 +52,9 @@ export class SsmConfigSource implements ConfigSource {
 
   private async read(): Promise<string> {
     try {
-      const out = await this.options.client.send(new GetParameterCommand({ Name: this.options.name, WithDecryption: true }));
+      const sdk = await import('@aws-sdk/client-ssm');
+      this.client ??= this.options.client ?? new sdk.SSMClient({});
+      const out = await this.client.send(new sdk.GetParameterCommand({ Name: this.options.name, WithDecryption: true }));
       const value = out.Parameter?.Value;
       if (value === undefined) throw new ConfigError('AUTHZ_CONFIG_PARAMETER', `parameter ${this.options.name} has no value`);
       this.cached = { value, at: this.now() };

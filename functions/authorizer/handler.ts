@@ -1,4 +1,3 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { ConfigError } from '../shared/errors';
 import { Reason } from '../shared/reasons';
@@ -34,7 +33,7 @@ function configSourceFrom(env: Record<string, string | undefined>): ConfigSource
     return { text: () => Promise.reject(new ConfigError('AUTHZ_CONFIG', 'neither AUTHZ_CONFIG nor AUTHZ_CONFIG_PARAMETER is set')) };
   }
   const ttlSeconds = Number(env.AUTHZ_CONFIG_TTL_SECONDS ?? '300');
-  return new SsmConfigSource({ client: new SSMClient({}), name, ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000 });
+  return new SsmConfigSource({ name, ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000 });
 }
 
 function authorizationOf(event: AuthorizerEvent): string | undefined {

@@ -1,0 +1,285 @@
+/**
+ * `npm run bench`: scopegate side by side with the anchors, in one run.
+ *   1. warm decisions on distinct tokens, RS256/ES256/EdDSA: scopegate vs the floor
+ *      (node:crypto verify + JSON.parse), aws-jwt-verify, jose, fast-jwt, jsonwebtoken+jwks-rsa;
+ *   2. cold start of the minified bundles (scopegate vs a bare aws-jwt-verify handler), bundle sizes;
+ *   3. policy build time and size for 10/100/1000 routes, structured and unstructured;
+ *   4. 500 concurrent first requests on a cold instance, and the JWKS fetches they cause.
+ * `--smoke` runs each part briefly (CI keeps the bench working; no time is asserted).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { JwtVerifier } from 'aws-jwt-verify';
+import { build } from 'esbuild';
+import { createVerifier } from 'fast-jwt';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import jsonwebtoken from 'jsonwebtoken';
+import { JwksClient } from 'jwks-rsa';
+import { createHandler } from '../functions/authorizer/handler';
+import { compilePolicy, renderPolicy } from '../functions/authorizer/policy';
+import { parseRouteTemplate } from '../functions/authorizer/routes';
+import { EXAMPLE_ROUTES } from '../test/support/fixtures';
+import { JwksServer } from '../test/support/jwks-server';
+import { claims, makeKey, signJwt, type TestKey } from '../test/support/jwt';
+import { TLS } from '../test/support/tls';
+
+const SMOKE = process.argv.includes('--smoke');
+const ROOT = join(__dirname, '..');
+const OUT = join(ROOT, 'bench', 'results');
+const ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
+const ISSUER = 'https://idp.test/realms/ops';
+const AUDIENCE = 'https://api.example.internal';
+const silent = { decision() {}, jwksFetch() {}, warn() {} };
+
+function stats(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
+  return { n: s.length, medianUs: round(at(0.5)), p99Us: round(at(0.99)) };
+}
+function round(x: number, digits = 2) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+function median(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+type Verify = (token: string) => unknown;
+
+async function warm(server: JwksServer, jwksUri: string) {
+  const results: Record<string, Record<string, ReturnType<typeof stats> & { ratioToFloor: number }>> = {};
+  const tokensPerAlg = SMOKE ? 60 : 3000;
+  const rounds = SMOKE ? 2 : 10;
+  for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
+    const key: TestKey = makeKey(alg, `bench-${alg}`);
+    server.keys = [key.publicJwk];
+    const tokens = Array.from({ length: tokensPerAlg }, (_, i) => signJwt(key, claims({ iss: ISSUER, sub: `user-${i}` })));
+    const keyObject: KeyObject = createPublicKey({ key: key.publicJwk as never, format: 'jwk' });
+    const hash = alg === 'EdDSA' ? null : 'sha256';
+    const cfgRaw = {
+      issuers: [{ issuer: ISSUER, jwksUri, audience: AUDIENCE, algorithms: [alg], tokenType: 'at+jwt' }],
+      routes: EXAMPLE_ROUTES,
+    };
+    const handler = createHandler({ env: { AUTHZ_CONFIG: JSON.stringify(cfgRaw) }, ca: TLS.cert, telemetry: silent });
+    const logged = createHandler({ env: { AUTHZ_CONFIG: JSON.stringify(cfgRaw) }, ca: TLS.cert });
+    const awsJwtVerify = JwtVerifier.create({ issuer: ISSUER, audience: AUDIENCE, jwksUri });
+    awsJwtVerify.cacheJwks({ keys: [key.publicJwk] } as never);
+    const joseSet = createLocalJWKSet({ keys: [key.publicJwk as never] });
+    const fast = createVerifier({ key: keyObject.export({ format: 'pem', type: 'spki' }).toString(), algorithms: [alg], allowedIss: ISSUER, allowedAud: AUDIENCE, cache: false });
+    const jwksClient = new JwksClient({ jwksUri, cache: true, requestAgent: new Agent({ ca: TLS.cert }) });
+    const getKey: jsonwebtoken.GetPublicKeyOrSecret = (header, cb) => {
+      jwksClient.getSigningKey(header.kid, (err, k) => cb(err, k?.getPublicKey()));
+    };
+    const impls: Record<string, Verify> = {
+      floor: (t) => {
+        const i = t.indexOf('.');
+        const j = t.lastIndexOf('.');
+        const input = Buffer.from(t.slice(0, j));
+        const sig = Buffer.from(t.slice(j + 1), 'base64url');
+        const ok =
+          alg === 'ES256'
+            ? cryptoVerify(hash, input, { key: keyObject, dsaEncoding: 'ieee-p1363' }, sig)
+            : cryptoVerify(hash, input, keyObject, sig);
+        if (!ok) throw new Error('bad');
+        return JSON.parse(Buffer.from(t.slice(i + 1, j), 'base64url').toString());
+      },
+      scopegate: (t) => handler({ type: 'TOKEN', authorizationToken: `Bearer ${t}`, methodArn: `${ARN}GET/telemetry` }),
+      'scopegate+logs': (t) => logged({ type: 'TOKEN', authorizationToken: `Bearer ${t}`, methodArn: `${ARN}GET/telemetry` }),
+      'aws-jwt-verify': (t) => awsJwtVerify.verifySync(t),
+      jose: (t) => jwtVerify(t, joseSet, { issuer: ISSUER, audience: AUDIENCE, algorithms: [alg] }),
+      'fast-jwt': (t) => fast(t),
+      'jsonwebtoken+jwks-rsa': (t) =>
+        new Promise((resolve, reject) =>
+          jsonwebtoken.verify(t, getKey, { algorithms: [alg as jsonwebtoken.Algorithm], issuer: ISSUER, audience: AUDIENCE }, (e, p) =>
+            e ? reject(e) : resolve(p),
+          ),
+        ),
+    };
+    if (alg === 'EdDSA') delete impls['jsonwebtoken+jwks-rsa']; // jsonwebtoken does not support EdDSA
+    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(impls).map((n) => [n, []]));
+    // Logs go nowhere while this part runs (their serialization still runs and is timed).
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      // Warm-up: fetch keys, JIT.
+      for (const fn of Object.values(impls)) for (const t of tokens.slice(0, 50)) await fn(t);
+      for (let r = 0; r < rounds; r++) {
+        for (const [name, fn] of Object.entries(impls)) {
+          for (const t of tokens) {
+            const t0 = process.hrtime.bigint();
+            await fn(t);
+            samples[name]?.push(Number(process.hrtime.bigint() - t0) / 1000);
+          }
+        }
+      }
+    } finally {
+      process.stdout.write = write;
+    }
+    const floor = stats(samples.floor as number[]).medianUs;
+    results[alg] = Object.fromEntries(
+      Object.entries(samples).map(([n, s]) => {
+        const st = stats(s);
+        return [n, { ...st, ratioToFloor: round(st.medianUs / floor) }];
+      }),
+    );
+  }
+  return results;
+}
+
+async function bundle(entry: string, outfile: string) {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    external: ['@aws-sdk/*'],
+    sourcemap: false,
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'silent',
+  });
+  return statSync(outfile).size;
+}
+
+async function cold(jwksUri: string, server: JwksServer) {
+  const dir = join(OUT, 'bundles');
+  mkdirSync(dir, { recursive: true });
+  const scopegatePath = join(dir, 'scopegate-authorizer.mjs');
+  const barePath = join(dir, 'bare-aws-jwt-verify.mjs');
+  const sizes = {
+    scopegateBytes: await bundle(join(ROOT, 'functions/authorizer/handler.ts'), scopegatePath),
+    bareBytes: await bundle(join(ROOT, 'bench/bare-handler.ts'), barePath),
+  };
+  const key = makeKey('ES256', 'cold-1');
+  server.keys = [key.publicJwk];
+  const config = JSON.stringify({ issuers: [{ issuer: ISSUER, jwksUri, audience: AUDIENCE, algorithms: ['ES256'] }], routes: EXAMPLE_ROUTES });
+  const env = { ...process.env, AUTHZ_CONFIG: config, NODE_EXTRA_CA_CERTS: TLS.certPath, POWERTOOLS_LOG_LEVEL: 'WARN' };
+  const runs = SMOKE ? 2 : 15;
+  const times: Record<string, number[]> = { scopegate: [], 'bare aws-jwt-verify': [] };
+  for (let i = 0; i < runs; i++) {
+    for (const [name, path] of [
+      ['scopegate', scopegatePath],
+      ['bare aws-jwt-verify', barePath],
+    ] as const) {
+      const token = signJwt(key, claims({ iss: ISSUER }));
+      // Asynchronous, so that this process's key set server answers the child's fetch.
+      const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'bench/cold-driver.mjs'), path, token, `${ARN}GET/telemetry`], { env });
+      const line = stdout.trim().split('\n').at(-1) as string;
+      times[name]?.push(JSON.parse(line).ms);
+    }
+  }
+  const s = median(times.scopegate as number[]);
+  const b = median(times['bare aws-jwt-verify'] as number[]);
+  return { ...sizes, runs, scopegateMedianMs: round(s), bareMedianMs: round(b), ratio: round(s / b) };
+}
+
+function routeTable(n: number, structured: boolean) {
+  const routes: { method: string; path: string; scopes: string[] }[] = [];
+  const methods = ['GET', 'POST', 'PUT', 'DELETE'];
+  let i = 0;
+  while (routes.length < n) {
+    if (structured) {
+      // Resources with sub-resources: /r{k}, /r{k}/{id}, /r{k}/{id}/items, /r{k}/{id}/items/{itemId}
+      const k = Math.floor(i / 8);
+      const shapes = [`/r${k}`, `/r${k}/{id}`, `/r${k}/{id}/items`, `/r${k}/{id}/items/{itemId}`];
+      const path = shapes[i % 4] as string;
+      const method = i % 8 < 4 ? 'GET' : (methods[1 + (i % 3)] as string);
+      routes.push({ method, path, scopes: [`r${k}:${method === 'GET' ? 'read' : 'write'}`] });
+    } else {
+      const depth = 1 + (i % 4);
+      const segs = Array.from({ length: depth }, (_, d) => (d % 2 === 1 && i % 3 === 0 ? `{p${d}}` : `s${(i * 7 + d * 13) % 997}`));
+      routes.push({ method: methods[i % 4] as string, path: `/${segs.join('/')}`, scopes: [`scope${i % 17}:x`] });
+    }
+    i++;
+  }
+  const seen = new Set<string>();
+  return routes.filter((r) => {
+    const k = `${r.method} ${parseRouteTemplate(r.path).key}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function policies() {
+  const out: Record<string, unknown>[] = [];
+  for (const structured of [true, false]) {
+    for (const n of [10, 100, 1000]) {
+      const table = routeTable(n, structured).map((r) => ({ method: r.method as never, template: parseRouteTemplate(r.path), scopes: r.scopes }));
+      const granted = new Set(table.flatMap((r) => r.scopes).filter((_, i) => i % 2 === 0));
+      const allowed = (i: number) => (table[i]?.scopes ?? []).every((s) => granted.has(s));
+      const iterations = SMOKE ? 3 : n >= 1000 ? 20 : 200;
+      const times: number[] = [];
+      let bytes = 0;
+      let inexact = 0;
+      for (let k = 0; k < iterations; k++) {
+        const t0 = process.hrtime.bigint();
+        const compiled = compilePolicy(table, allowed);
+        const policy = renderPolicy(compiled, ARN);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        bytes = Buffer.byteLength(JSON.stringify(policy));
+        inexact = compiled.inexact.length;
+      }
+      out.push({ table: structured ? 'structured' : 'unstructured', routes: table.length, buildMedianMs: round(median(times), 3), bytes, inexact });
+    }
+  }
+  return out;
+}
+
+async function concurrency(jwksUri: string, server: JwksServer) {
+  const key = makeKey('ES256', 'conc-1');
+  server.keys = [key.publicJwk];
+  server.fetches = 0;
+  const cfg = { issuers: [{ issuer: ISSUER, jwksUri, audience: AUDIENCE, algorithms: ['ES256'] }], routes: EXAMPLE_ROUTES };
+  const handler = createHandler({ env: { AUTHZ_CONFIG: JSON.stringify(cfg) }, ca: TLS.cert, telemetry: silent });
+  const tokens = Array.from({ length: 500 }, (_, i) => signJwt(key, claims({ iss: ISSUER, sub: `u${i}` })));
+  const t0 = performance.now();
+  const results = await Promise.allSettled(tokens.map((t) => handler({ type: 'TOKEN', authorizationToken: `Bearer ${t}`, methodArn: `${ARN}GET/telemetry` })));
+  return {
+    requests: 500,
+    allowed: results.filter((r) => r.status === 'fulfilled').length,
+    jwksFetches: server.fetches,
+    wallMs: round(performance.now() - t0),
+  };
+}
+
+async function main() {
+  mkdirSync(OUT, { recursive: true });
+  const server = new JwksServer();
+  const jwksUri = await server.start();
+  try {
+    const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, date: new Date().toISOString(), smoke: SMOKE };
+    const conc = await concurrency(jwksUri, server);
+    const warmResults = await warm(server, jwksUri);
+    const coldResults = await cold(jwksUri, server);
+    const policyResults = policies();
+    const report = { machine, warm: warmResults, cold: coldResults, policies: policyResults, concurrency: conc };
+    writeFileSync(join(OUT, SMOKE ? 'smoke.json' : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`machine: ${machine.cpu} x${machine.cores}, Node ${machine.node}, ${machine.date}${SMOKE ? ' (smoke run: numbers are not meaningful)' : ''}`);
+    console.log('\n1. warm decisions, distinct tokens (µs per decision)');
+    for (const [alg, rows] of Object.entries(warmResults)) {
+      console.table(Object.fromEntries(Object.entries(rows).map(([n, r]) => [`${alg} ${n}`, { median: r.medianUs, p99: r.p99Us, 'x floor': r.ratioToFloor }])));
+    }
+    console.log('\n2. cold start to first decision, minified bundles');
+    console.table({ cold: coldResults });
+    console.log('\n3. policies');
+    console.table(policyResults);
+    console.log('\n4. 500 concurrent first requests on a cold instance');
+    console.table({ concurrency: conc });
+  } finally {
+    await server.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
