@@ -8,12 +8,12 @@
  * `--smoke` runs each part briefly (CI keeps the bench working; no time is asserted).
  */
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { build } from 'esbuild';
 import { createVerifier } from 'fast-jwt';
@@ -71,7 +71,13 @@ async function warm(server: JwksServer, jwksUri: string) {
     const awsJwtVerify = JwtVerifier.create({ issuer: ISSUER, audience: AUDIENCE, jwksUri });
     awsJwtVerify.cacheJwks({ keys: [key.publicJwk] } as never);
     const joseSet = createLocalJWKSet({ keys: [key.publicJwk as never] });
-    const fast = createVerifier({ key: keyObject.export({ format: 'pem', type: 'spki' }).toString(), algorithms: [alg], allowedIss: ISSUER, allowedAud: AUDIENCE, cache: false });
+    const fast = createVerifier({
+      key: keyObject.export({ format: 'pem', type: 'spki' }).toString(),
+      algorithms: [alg],
+      allowedIss: ISSUER,
+      allowedAud: AUDIENCE,
+      cache: false,
+    });
     const jwksClient = new JwksClient({ jwksUri, cache: true, requestAgent: new Agent({ ca: TLS.cert }) });
     const getKey: jsonwebtoken.GetPublicKeyOrSecret = (header, cb) => {
       jwksClient.getSigningKey(header.kid, (err, k) => cb(err, k?.getPublicKey()));
@@ -160,7 +166,10 @@ async function cold(jwksUri: string, server: JwksServer) {
   };
   const key = makeKey('ES256', 'cold-1');
   server.keys = [key.publicJwk];
-  const config = JSON.stringify({ issuers: [{ issuer: ISSUER, jwksUri, audience: AUDIENCE, algorithms: ['ES256'] }], routes: EXAMPLE_ROUTES });
+  const config = JSON.stringify({
+    issuers: [{ issuer: ISSUER, jwksUri, audience: AUDIENCE, algorithms: ['ES256'] }],
+    routes: EXAMPLE_ROUTES,
+  });
   const env = { ...process.env, AUTHZ_CONFIG: config, NODE_EXTRA_CA_CERTS: TLS.certPath, POWERTOOLS_LOG_LEVEL: 'WARN' };
   const runs = SMOKE ? 2 : 15;
   const times: Record<string, number[]> = { scopegate: [], 'bare aws-jwt-verify': [] };
@@ -171,7 +180,11 @@ async function cold(jwksUri: string, server: JwksServer) {
     ] as const) {
       const token = signJwt(key, claims({ iss: ISSUER }));
       // Asynchronous, so that this process's key set server answers the child's fetch.
-      const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'bench/cold-driver.mjs'), path, token, `${ARN}GET/telemetry`], { env });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [join(ROOT, 'bench/cold-driver.mjs'), path, token, `${ARN}GET/telemetry`],
+        { env },
+      );
       const line = stdout.trim().split('\n').at(-1) as string;
       times[name]?.push(JSON.parse(line).ms);
     }
@@ -213,7 +226,11 @@ function policies() {
   const out: Record<string, unknown>[] = [];
   for (const structured of [true, false]) {
     for (const n of [10, 100, 1000]) {
-      const table = routeTable(n, structured).map((r) => ({ method: r.method as never, template: parseRouteTemplate(r.path), scopes: r.scopes }));
+      const table = routeTable(n, structured).map((r) => ({
+        method: r.method as never,
+        template: parseRouteTemplate(r.path),
+        scopes: r.scopes,
+      }));
       const granted = new Set(table.flatMap((r) => r.scopes).filter((_, i) => i % 2 === 0));
       const allowed = (i: number) => (table[i]?.scopes ?? []).every((s) => granted.has(s));
       const iterations = SMOKE ? 3 : n >= 1000 ? 20 : 200;
@@ -228,7 +245,13 @@ function policies() {
         bytes = Buffer.byteLength(JSON.stringify(policy));
         inexact = compiled.inexact.length;
       }
-      out.push({ table: structured ? 'structured' : 'unstructured', routes: table.length, buildMedianMs: round(median(times), 3), bytes, inexact });
+      out.push({
+        table: structured ? 'structured' : 'unstructured',
+        routes: table.length,
+        buildMedianMs: round(median(times), 3),
+        bytes,
+        inexact,
+      });
     }
   }
   return out;
@@ -242,7 +265,9 @@ async function concurrency(jwksUri: string, server: JwksServer) {
   const handler = createHandler({ env: { AUTHZ_CONFIG: JSON.stringify(cfg) }, ca: TLS.cert, telemetry: silent });
   const tokens = Array.from({ length: 500 }, (_, i) => signJwt(key, claims({ iss: ISSUER, sub: `u${i}` })));
   const t0 = performance.now();
-  const results = await Promise.allSettled(tokens.map((t) => handler({ type: 'TOKEN', authorizationToken: `Bearer ${t}`, methodArn: `${ARN}GET/telemetry` })));
+  const results = await Promise.allSettled(
+    tokens.map((t) => handler({ type: 'TOKEN', authorizationToken: `Bearer ${t}`, methodArn: `${ARN}GET/telemetry` })),
+  );
   return {
     requests: 500,
     allowed: results.filter((r) => r.status === 'fulfilled').length,
@@ -263,10 +288,16 @@ async function main() {
     const policyResults = policies();
     const report = { machine, warm: warmResults, cold: coldResults, policies: policyResults, concurrency: conc };
     writeFileSync(join(OUT, SMOKE ? 'smoke.json' : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-    console.log(`machine: ${machine.cpu} x${machine.cores}, Node ${machine.node}, ${machine.date}${SMOKE ? ' (smoke run: numbers are not meaningful)' : ''}`);
+    console.log(
+      `machine: ${machine.cpu} x${machine.cores}, Node ${machine.node}, ${machine.date}${SMOKE ? ' (smoke run: numbers are not meaningful)' : ''}`,
+    );
     console.log('\n1. warm decisions, distinct tokens (µs per decision)');
     for (const [alg, rows] of Object.entries(warmResults)) {
-      console.table(Object.fromEntries(Object.entries(rows).map(([n, r]) => [`${alg} ${n}`, { median: r.medianUs, p99: r.p99Us, 'x floor': r.ratioToFloor }])));
+      console.table(
+        Object.fromEntries(
+          Object.entries(rows).map(([n, r]) => [`${alg} ${n}`, { median: r.medianUs, p99: r.p99Us, 'x floor': r.ratioToFloor }]),
+        ),
+      );
     }
     console.log('\n2. cold start to first decision, minified bundles');
     console.table({ cold: coldResults });
