@@ -62,6 +62,13 @@ export interface PolicyRoute {
 }
 
 function intersects(a: readonly Tok[], b: readonly Tok[]): boolean {
+  // Fast path: most pairs differ in a leading literal (another method, another resource).
+  for (let k = 0; k < a.length && k < b.length; k++) {
+    const x = a[k] as Tok;
+    const y = b[k] as Tok;
+    if (x.t !== 'lit' || y.t !== 'lit') break;
+    if (x.v !== y.v) return false;
+  }
   const memo = new Map<number, boolean>();
   const width = b.length + 1;
   const go = (i: number, j: number): boolean => {

@@ -10,8 +10,8 @@ export interface Telemetry {
 }
 
 /**
- * Powertools Logger (one JSON line per decision) and Metrics (EMF: `Decisions` by
- * `reason`, `AuthorizerLatency`, `JwksFetches` by `outcome`).
+ * Powertools Logger (one JSON line per decision) and Metrics (EMF: `Decisions` and
+ * `AuthorizerLatency` by `reason` in one line per decision, `JwksFetches` by `outcome`).
  */
 export function powertoolsTelemetry(serviceName = 'scopegate-authorizer'): Telemetry {
   const logger = new Logger({ serviceName });
@@ -20,12 +20,11 @@ export function powertoolsTelemetry(serviceName = 'scopegate-authorizer'): Telem
     decision(record) {
       const level = record.effect === 'error' ? 'error' : record.effect === 'unauthorized' ? 'warn' : 'info';
       logger[level]('decision', { ...record });
-      const single = metrics.singleMetric();
-      single.addDimension('reason', record.reason);
-      single.addMetric('Decisions', MetricUnit.Count, 1);
-      const latency = metrics.singleMetric();
-      latency.addDimension('effect', record.effect);
-      latency.addMetric('AuthorizerLatency', MetricUnit.Milliseconds, record.latencyMs);
+      // One EMF line per decision: the count and the latency share the `reason` dimension.
+      metrics.addDimension('reason', record.reason);
+      metrics.addMetric('Decisions', MetricUnit.Count, 1);
+      metrics.addMetric('AuthorizerLatency', MetricUnit.Milliseconds, record.latencyMs);
+      metrics.publishStoredMetrics();
     },
     jwksFetch(event) {
       const level = event.ok ? 'info' : 'error';
