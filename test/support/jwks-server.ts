@@ -14,11 +14,18 @@ export class JwksServer {
   keys: Record<string, unknown>[] = [];
   headers: Record<string, string> = { 'cache-control': 'public, max-age=300' };
   fetches = 0;
+  /** Served at /.well-known/openid-configuration when set. */
+  discovery: Record<string, unknown> | undefined;
   private server: Server | undefined;
   private readonly hanging = new Set<import('node:http').ServerResponse>();
 
   async start(): Promise<string> {
     this.server = createServer({ cert: TLS.cert, key: TLS.key }, (req, res) => {
+      if (this.discovery !== undefined && req.url === '/.well-known/openid-configuration') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(this.discovery));
+        return;
+      }
       this.fetches++;
       switch (this.mode) {
         case 'ok':
@@ -54,7 +61,6 @@ export class JwksServer {
           res.end();
           return;
       }
-      void req;
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     return `https://127.0.0.1:${(this.server.address() as AddressInfo).port}/jwks.json`;

@@ -1,0 +1,28 @@
+import { AUDIT_HELP, auditCommand } from './audit';
+
+const HELP = `Usage: scopegate <command> [options]
+
+Commands:
+  audit     audit an issuer's signing keys (the rotation checker, by hand)
+
+Run "scopegate <command> --help" for a command's options.`;
+
+/** The CLI: dispatch a command; resolves to the exit status. */
+export async function main(argv: string[], out: (text: string) => void = console.log): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'audit':
+      return auditCommand(rest, out);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      out(HELP);
+      return command === undefined ? 2 : 0;
+    default:
+      out(`unknown command: ${command}\n\n${HELP}`);
+      return 2;
+  }
+}
+
+export { AUDIT_HELP };

@@ -1,0 +1,321 @@
+import { createHash } from 'node:crypto';
+import { FetchError } from './errors';
+import { type HttpGetOptions, type HttpResponse, httpGet } from './http';
+import { DEFAULT_MIN_RSA_BITS, type InspectedKey, inspectJwk, readKeySet, SUPPORTED_ALGORITHMS } from './jwk-rules';
+
+/**
+ * The key-rotation audit shared by the scheduled checker and `scopegate audit`: fetch an
+ * issuer's key set (through OIDC discovery or directly), judge each key, compare it with
+ * a mirror, and report findings with stable codes.
+ */
+
+/** Finding codes, as the contract names them. */
+export const FindingCode = {
+  JwksUnreachable: 'jwks_unreachable',
+  JwksInvalid: 'jwks_invalid',
+  DuplicateKid: 'duplicate_kid',
+  MissingKid: 'missing_kid',
+  WeakKey: 'weak_key',
+  DisallowedAlg: 'disallowed_alg',
+  NonSigningKey: 'non_signing_key',
+  NoNextKey: 'no_next_key',
+  KeyAgeExceeded: 'key_age_exceeded',
+  MirrorStale: 'mirror_stale',
+  CacheTtlTooLong: 'cache_ttl_too_long',
+} as const;
+
+/** One of {@link FindingCode}. */
+export type FindingCodeValue = (typeof FindingCode)[keyof typeof FindingCode];
+
+/** How bad a finding is; `error` makes the CLI exit 1 and raises the alarm. */
+export type Severity = 'error' | 'warning' | 'info';
+
+/** One thing the audit found. */
+export interface Finding {
+  code: FindingCodeValue;
+  severity: Severity;
+  kid?: string;
+  detail: string;
+}
+
+/** What the audit learned about one published key. */
+export interface KeySummary {
+  kid: string | undefined;
+  kty: string | undefined;
+  alg: string | undefined;
+  bits: number | undefined;
+  usable: boolean;
+  firstSeen: string | undefined;
+  ageDays: number | undefined;
+}
+
+/** Options of {@link audit}. */
+export interface AuditOptions {
+  /** The issuer; its OIDC discovery document gives `jwks_uri`. */
+  issuer?: string;
+  /** The key set URL, when not discovered. */
+  jwksUri?: string;
+  /** The mirror's URL (the CloudFront copy), compared with the issuer's key set. */
+  mirrorUri?: string;
+  /** When each `kid` was first seen (ISO 8601), from earlier runs. */
+  firstSeen?: Record<string, string>;
+  /** Keys older than this many days are reported. Default 90. */
+  maxKeyAgeDays?: number;
+  /** `Cache-Control` max-age longer than this, in seconds, is reported. Default 3600. */
+  maxCacheTtlSeconds?: number;
+  /** Smallest RSA modulus, in bits. Default 2048. */
+  minRsaBits?: number;
+  /** Algorithms keys may be bound to. Default all that scopegate verifies. */
+  allowedAlgorithms?: readonly string[];
+  /** GET a URL; default {@link httpGet} with a 5 s deadline and a 256 KiB cap. */
+  get?: (url: string) => Promise<HttpResponse>;
+  /** Options for the default `get` (e.g. `ca`). */
+  http?: HttpGetOptions;
+  /** The clock, in milliseconds. */
+  now?: () => number;
+}
+
+/** The audit's result. */
+export interface AuditReport {
+  issuer: string | undefined;
+  jwksUri: string | undefined;
+  mirrorUri: string | undefined;
+  checkedAt: string;
+  keys: KeySummary[];
+  findings: Finding[];
+  /** The first-seen record, updated with the keys seen now. */
+  firstSeen: Record<string, string>;
+  /** The verified key set (usable signing keys, public members only), when the issuer's set is valid. */
+  verifiedJwks: { keys: Record<string, unknown>[] } | undefined;
+  /** Whether the mirror serves the same key set as the issuer (undefined without a mirror or a valid issuer set). */
+  mirrorInSync: boolean | undefined;
+}
+
+const PUBLIC_MEMBERS = ['kty', 'kid', 'use', 'alg', 'crv', 'n', 'e', 'x', 'y'] as const;
+const DAY_MS = 86_400_000;
+
+function describe(error: unknown): string {
+  if (error instanceof FetchError) return `${error.kind}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The public members of a JWK, in a fixed order. */
+export function publicJwk(jwk: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of PUBLIC_MEMBERS) if (jwk[name] !== undefined) out[name] = jwk[name];
+  return out;
+}
+
+/** A fingerprint of a key set that ignores key order and non-public members. */
+export function keySetFingerprint(keys: readonly Record<string, unknown>[]): string {
+  const canonical = keys.map((k) => JSON.stringify(publicJwk(k))).sort();
+  return createHash('sha256').update(canonical.join('\n')).digest('hex');
+}
+
+/** The `max-age` (or `s-maxage`) a response may be cached for, in seconds. */
+export function cacheTtlSeconds(response: HttpResponse): number | undefined {
+  const header = response.headers['cache-control'];
+  if (typeof header !== 'string') return undefined;
+  const ages = [...header.matchAll(/(?:^|,)\s*(s-maxage|max-age)\s*=\s*(\d+)/gi)].map((m) => Number(m[2]));
+  return ages.length > 0 ? Math.max(...ages) : undefined;
+}
+
+async function readJson(get: (url: string) => Promise<HttpResponse>, url: string): Promise<{ json: unknown; response: HttpResponse }> {
+  const response = await get(url);
+  try {
+    return { json: JSON.parse(response.body.toString('utf8')), response };
+  } catch (cause) {
+    throw new FetchError(url, 'content', `the body of ${url} is not JSON`, { cause });
+  }
+}
+
+async function discover(get: (url: string) => Promise<HttpResponse>, issuer: string): Promise<string> {
+  const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+  const { json } = await readJson(get, url);
+  const doc = json as Record<string, unknown>;
+  if (typeof doc !== 'object' || doc === null) throw new Error('the discovery document is not an object');
+  if (doc.issuer !== issuer) throw new Error(`the discovery document names issuer ${JSON.stringify(doc.issuer)}, not ${issuer}`);
+  if (typeof doc.jwks_uri !== 'string') throw new Error('the discovery document has no jwks_uri');
+  return doc.jwks_uri;
+}
+
+/** Run the audit. Never throws for what the endpoints do: that becomes findings. */
+export async function audit(options: AuditOptions): Promise<AuditReport> {
+  const now = options.now ?? Date.now;
+  const get = options.get ?? ((url: string) => httpGet(url, { timeoutMs: 5000, maxBytes: 262_144, ...options.http }));
+  const minRsaBits = options.minRsaBits ?? DEFAULT_MIN_RSA_BITS;
+  const allowed = options.allowedAlgorithms ?? SUPPORTED_ALGORITHMS;
+  const maxAgeMs = (options.maxKeyAgeDays ?? 90) * DAY_MS;
+  const maxTtl = options.maxCacheTtlSeconds ?? 3600;
+  const findings: Finding[] = [];
+  const firstSeen: Record<string, string> = { ...options.firstSeen };
+  const report: AuditReport = {
+    issuer: options.issuer,
+    jwksUri: options.jwksUri,
+    mirrorUri: options.mirrorUri,
+    checkedAt: new Date(now()).toISOString(),
+    keys: [],
+    findings,
+    firstSeen,
+    verifiedJwks: undefined,
+    mirrorInSync: undefined,
+  };
+
+  let jwksUri = options.jwksUri;
+  if (jwksUri === undefined) {
+    if (options.issuer === undefined) throw new Error('audit needs an issuer or a JWKS URI');
+    try {
+      jwksUri = await discover(get, options.issuer);
+      report.jwksUri = jwksUri;
+    } catch (error) {
+      findings.push({ code: FindingCode.JwksUnreachable, severity: 'error', detail: `discovery failed: ${describe(error)}` });
+      return report;
+    }
+  }
+
+  let fetched: { json: unknown; response: HttpResponse };
+  try {
+    fetched = await readJson(get, jwksUri);
+  } catch (error) {
+    const code = error instanceof FetchError && error.kind === 'content' ? FindingCode.JwksInvalid : FindingCode.JwksUnreachable;
+    findings.push({ code, severity: 'error', detail: describe(error) });
+    return report;
+  }
+  let rawKeys: unknown[];
+  try {
+    rawKeys = readKeySet(fetched.json);
+  } catch (error) {
+    findings.push({ code: FindingCode.JwksInvalid, severity: 'error', detail: describe(error) });
+    return report;
+  }
+
+  const ttl = cacheTtlSeconds(fetched.response);
+  if (ttl !== undefined && ttl > maxTtl) {
+    findings.push({
+      code: FindingCode.CacheTtlTooLong,
+      severity: 'warning',
+      detail: `the key set may be cached for ${ttl} s, longer than ${maxTtl} s: a rotated key could stay unseen that long`,
+    });
+  }
+
+  const inspected: InspectedKey[] = rawKeys.map((k) => inspectJwk(k, minRsaBits));
+  const kidCounts = new Map<string, number>();
+  for (const key of inspected) if (key.kid !== undefined) kidCounts.set(key.kid, (kidCounts.get(key.kid) ?? 0) + 1);
+  for (const [kid, count] of kidCounts) {
+    if (count > 1) findings.push({ code: FindingCode.DuplicateKid, severity: 'error', kid, detail: `${count} keys share kid ${kid}` });
+  }
+  const usable: InspectedKey[] = [];
+  inspected.forEach((key, i) => {
+    const kid = key.kid;
+    const at = kid ?? `keys[${i}]`;
+    if ('d' in key.jwk || 'p' in key.jwk || 'k' in key.jwk) {
+      findings.push({ code: FindingCode.JwksInvalid, severity: 'error', kid, detail: `${at} publishes private or secret key material` });
+    }
+    if (key.problems.includes('not_an_object')) {
+      findings.push({ code: FindingCode.JwksInvalid, severity: 'error', detail: `${at} is not a JSON object` });
+      return;
+    }
+    if (key.problems.includes('non_signing_key')) {
+      findings.push({ code: FindingCode.NonSigningKey, severity: 'info', kid, detail: `${at} is not a signing key (use/key_ops)` });
+      return;
+    }
+    if (key.problems.includes('missing_kid')) {
+      findings.push({ code: FindingCode.MissingKid, severity: 'error', detail: `${at} has no kid: tokens signed with it cannot name it` });
+    }
+    if (key.problems.includes('unsupported_key') || key.problems.includes('alg_inconsistent')) {
+      findings.push({
+        code: FindingCode.DisallowedAlg,
+        severity: 'error',
+        kid,
+        detail: `${at} (kty ${String(key.jwk.kty)}, alg ${String(key.jwk.alg ?? '-')}) is not bound to an accepted signature algorithm`,
+      });
+    } else if (key.alg !== undefined && !allowed.includes(key.alg)) {
+      findings.push({
+        code: FindingCode.DisallowedAlg,
+        severity: 'error',
+        kid,
+        detail: `${at} is bound to ${key.alg}, which is not allowed`,
+      });
+    }
+    if (key.problems.includes('weak_key')) {
+      findings.push({ code: FindingCode.WeakKey, severity: 'error', kid, detail: `${at} is ${key.bits}-bit RSA, under ${minRsaBits}` });
+    }
+    if (key.problems.includes('invalid_key')) {
+      findings.push({ code: FindingCode.JwksInvalid, severity: 'error', kid, detail: `${at} is not a valid public key` });
+    }
+    const ok = key.problems.length === 0 && key.alg !== undefined && allowed.includes(key.alg) && (kidCounts.get(kid ?? '') ?? 0) === 1;
+    if (ok) usable.push(key);
+  });
+
+  const nowMs = now();
+  for (const key of inspected) {
+    let seen: string | undefined;
+    let ageDays: number | undefined;
+    if (key.kid !== undefined && !key.problems.includes('non_signing_key')) {
+      firstSeen[key.kid] ??= new Date(nowMs).toISOString();
+      seen = firstSeen[key.kid];
+      const ageMs = nowMs - Date.parse(seen as string);
+      ageDays = Math.floor(ageMs / DAY_MS);
+      if (ageMs > maxAgeMs) {
+        findings.push({
+          code: FindingCode.KeyAgeExceeded,
+          severity: 'warning',
+          kid: key.kid,
+          detail: `${key.kid} was first seen ${ageDays} days ago, over ${options.maxKeyAgeDays ?? 90}`,
+        });
+      }
+    }
+    report.keys.push({
+      kid: key.kid,
+      kty: key.kty,
+      alg: key.alg,
+      bits: key.bits,
+      usable: usable.includes(key),
+      firstSeen: seen,
+      ageDays,
+    });
+  }
+
+  if (usable.length === 0) {
+    findings.push({ code: FindingCode.JwksInvalid, severity: 'error', detail: 'the key set holds no usable signing key' });
+  } else if (usable.length === 1) {
+    findings.push({
+      code: FindingCode.NoNextKey,
+      severity: 'warning',
+      kid: usable[0]?.kid,
+      detail: 'only one signing key is published: the next key cannot be pre-published before a rotation',
+    });
+  }
+  const invalid = findings.some(
+    (f) => f.severity === 'error' && (f.code === FindingCode.JwksInvalid || f.code === FindingCode.DuplicateKid),
+  );
+  if (usable.length > 0 && !invalid) report.verifiedJwks = { keys: usable.map((k) => publicJwk(k.jwk)) };
+
+  if (options.mirrorUri !== undefined) {
+    try {
+      const mirror = await readJson(get, options.mirrorUri);
+      const mirrorKeys = readKeySet(mirror.json).filter((k): k is Record<string, unknown> => typeof k === 'object' && k !== null);
+      if (report.verifiedJwks !== undefined) {
+        report.mirrorInSync = keySetFingerprint(mirrorKeys) === keySetFingerprint(report.verifiedJwks.keys);
+        if (!report.mirrorInSync) {
+          const mirrorKids = mirrorKeys.map((k) => String(k.kid)).sort();
+          const issuerKids = report.verifiedJwks.keys.map((k) => String(k.kid)).sort();
+          findings.push({
+            code: FindingCode.MirrorStale,
+            severity: 'warning',
+            detail: `the mirror serves [${mirrorKids.join(', ')}], the issuer [${issuerKids.join(', ')}]`,
+          });
+        }
+      }
+    } catch (error) {
+      report.mirrorInSync = false;
+      findings.push({ code: FindingCode.MirrorStale, severity: 'warning', detail: `the mirror cannot be read: ${describe(error)}` });
+    }
+  }
+  return report;
+}
+
+/** Whether a report holds an error finding (the CLI's exit status 1, the alarm). */
+export function hasErrors(report: AuditReport): boolean {
+  return report.findings.some((f) => f.severity === 'error');
+}

@@ -1,0 +1,125 @@
+import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { type CheckerSettings, runChecker, settingsFromEnv } from '../../../functions/rotation-checker/handler';
+import { JwksServer } from '../../support/jwks-server';
+import { makeKey } from '../../support/jwt';
+import { TLS } from '../../support/tls';
+
+const k1 = makeKey('ES256', 'k1');
+const k2 = makeKey('ES256', 'k2');
+const weak = makeKey('RS256', 'weak', { bits: 1024 });
+
+const s3 = mockClient(S3Client);
+const cloudfront = mockClient(CloudFrontClient);
+const ssm = mockClient(SSMClient);
+
+/** A stand-in for the SDK's streaming Body: what the checker reads of it. */
+function body(json: unknown) {
+  return { transformToString: async () => JSON.stringify(json) };
+}
+
+const quiet = { info() {}, error() {} } as never;
+const noMetrics = { singleMetric: () => ({ addDimension() {}, addMetric() {} }), addMetric() {}, publishStoredMetrics() {} } as never;
+
+describe('the rotation checker', () => {
+  const origin = new JwksServer();
+  let settings: CheckerSettings;
+  beforeAll(async () => {
+    const jwksUri = await origin.start();
+    settings = {
+      jwksUri,
+      bucket: 'jwks-bucket',
+      objectKey: 'ops/jwks.json',
+      distributionId: 'E123',
+      stateParameter: '/scopegate/dev/rotation-state',
+      cacheControl: 'public, max-age=300, stale-if-error=86400',
+    };
+  });
+  afterAll(() => origin.stop());
+  beforeEach(() => {
+    s3.reset();
+    cloudfront.reset();
+    ssm.reset();
+    origin.mode = 'ok';
+    origin.keys = [k1.publicJwk, k2.publicJwk];
+    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound' }));
+    cloudfront.on(CreateInvalidationCommand).resolves({});
+  });
+
+  const run = () =>
+    runChecker(settings, {
+      s3: new S3Client({}),
+      cloudfront: new CloudFrontClient({}),
+      ssm: new SSMClient({}),
+      logger: quiet,
+      metrics: noMetrics,
+      auditOptions: { http: { ca: TLS.cert } },
+    });
+
+  it('publishes a verified key set to a missing mirror object, with Cache-Control, then invalidates that path', async () => {
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey' }));
+    const result = await run();
+    expect(result.published).toBe(true);
+    const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({
+      Bucket: 'jwks-bucket',
+      Key: 'ops/jwks.json',
+      CacheControl: settings.cacheControl,
+      ContentType: 'application/json',
+    });
+    expect(JSON.parse(String(put?.Body)).keys.map((k: { kid: string }) => k.kid)).toEqual(['k1', 'k2']);
+    expect(JSON.parse(String(put?.Body)).keys[0]).not.toHaveProperty('d');
+    expect(cloudfront.commandCalls(CreateInvalidationCommand)[0]?.args[0].input.InvalidationBatch?.Paths).toEqual({
+      Quantity: 1,
+      Items: ['/ops/jwks.json'],
+    });
+    expect(ssm.commandCalls(PutParameterCommand)[0]?.args[0].input).toMatchObject({ Name: settings.stateParameter, Overwrite: true });
+  });
+
+  it('publishes nothing and invalidates nothing when the mirror object already holds the same keys', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body({ keys: [k2.publicJwk, k1.publicJwk] }) as never });
+    const result = await run();
+    expect(result.published).toBe(false);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(cloudfront.commandCalls(CreateInvalidationCommand)).toHaveLength(0);
+  });
+
+  it('keeps the last good mirror when the origin serves an invalid key set', async () => {
+    origin.keys = [weak.publicJwk];
+    s3.on(GetObjectCommand).resolves({ Body: body({ keys: [k1.publicJwk] }) as never });
+    const result = await run();
+    expect(result.report.findings).toContainEqual(expect.objectContaining({ code: 'weak_key' }));
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(cloudfront.commandCalls(CreateInvalidationCommand)).toHaveLength(0);
+  });
+
+  it('keeps the last good mirror when the origin is unreachable or serves an empty set', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body({ keys: [k1.publicJwk] }) as never });
+    origin.mode = 'fail';
+    expect((await run()).report.findings).toContainEqual(expect.objectContaining({ code: 'jwks_unreachable' }));
+    origin.mode = 'ok';
+    origin.keys = [];
+    expect((await run()).report.findings).toContainEqual(expect.objectContaining({ code: 'jwks_invalid' }));
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('keeps the first-seen record across runs', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body({ keys: [k1.publicJwk, k2.publicJwk] }) as never });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ firstSeen: { k1: '2020-01-01T00:00:00Z' } }) } });
+    const result = await run();
+    expect(result.report.findings).toContainEqual(expect.objectContaining({ code: 'key_age_exceeded', kid: 'k1' }));
+    const saved = JSON.parse(String(ssm.commandCalls(PutParameterCommand)[0]?.args[0].input.Value));
+    expect(saved.firstSeen.k1).toBe('2020-01-01T00:00:00Z');
+    expect(saved.firstSeen.k2).toBeDefined();
+  });
+
+  it('reads its settings from the environment and names what is missing', () => {
+    expect(() => settingsFromEnv({ JWKS_URI: 'https://x' })).toThrow('MIRROR_BUCKET is not set');
+    expect(() => settingsFromEnv({})).toThrow('ISSUER or JWKS_URI must be set');
+    expect(settingsFromEnv({ ISSUER: 'https://i', MIRROR_BUCKET: 'b', MIRROR_KEY: 'k', STATE_PARAMETER: '/s' }).cacheControl).toContain(
+      'stale-if-error',
+    );
+  });
+});
