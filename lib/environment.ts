@@ -1,0 +1,115 @@
+/**
+ * The per-environment settings `bin/app.ts` reads from `cdk.json` context
+ * (`environments.NAME`), validated with messages that say what is missing.
+ */
+
+/** An issuer of one environment. */
+export interface EnvironmentIssuer {
+  /** Short name; the mirror object is `NAME/jwks.json`. */
+  name: string;
+  issuer: string;
+  audience: string[];
+  algorithms?: string[];
+  tokenType?: string;
+  scopeClaim?: 'scope' | 'scp';
+  /** The issuer's own key set URL, when OIDC discovery is not available. */
+  originJwksUri?: string;
+}
+
+/** Everything one environment deploys with. */
+export interface EnvironmentSettings {
+  name: string;
+  account: string;
+  region: string;
+  issuers: EnvironmentIssuer[];
+  /** API Gateway authorizer cache TTL, seconds (≤ 3600). */
+  authorizerCacheTtlSeconds: number;
+  clockToleranceSeconds: number;
+  rotation: {
+    /** Minutes between audits. */
+    scheduleMinutes: number;
+    maxKeyAgeDays: number;
+    /** Longest acceptable key set caching; also the edge's max TTL. */
+    maxCacheTtlSeconds: number;
+    /** The edge's default TTL for a key set. */
+    mirrorTtlSeconds: number;
+  };
+  alarmEmail: string | undefined;
+  throttling: { rateLimit: number; burstLimit: number };
+  /** Deploy the demo API with the contract's example routes. */
+  demoApi: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Read environment `name` from the `environments` context value. Throws an error that
+ * names the environment and the missing or bad setting.
+ */
+export function readEnvironment(environments: unknown, name: unknown): EnvironmentSettings {
+  if (!isObject(environments)) throw new Error('cdk.json has no "environments" context');
+  const known = Object.keys(environments).join(', ');
+  if (typeof name !== 'string' || name.length === 0) throw new Error(`choose an environment with -c env=NAME (known: ${known})`);
+  const raw = environments[name];
+  if (!isObject(raw)) throw new Error(`environment "${name}" is not defined in cdk.json (known: ${known})`);
+  const at = (field: string) => `environments.${name}.${field}`;
+  const str = (v: unknown, field: string) => {
+    if (typeof v !== 'string' || v.length === 0) throw new Error(`${at(field)} is missing or not a string`);
+    return v;
+  };
+  const num = (v: unknown, field: string, fallback: number, min: number, max: number) => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      throw new Error(`${at(field)} must be an integer from ${min} to ${max}`);
+    return v;
+  };
+  const account = str(raw.account, 'account');
+  if (!/^\d{12}$/.test(account)) throw new Error(`${at('account')} must be a 12-digit AWS account id`);
+  const region = str(raw.region, 'region');
+  if (!Array.isArray(raw.issuers) || raw.issuers.length === 0) throw new Error(`${at('issuers')} is missing or empty`);
+  const issuers = raw.issuers.map((item, i): EnvironmentIssuer => {
+    if (!isObject(item)) throw new Error(`${at(`issuers[${i}]`)} must be an object`);
+    const audience = typeof item.audience === 'string' ? [item.audience] : item.audience;
+    if (!Array.isArray(audience) || audience.length === 0) throw new Error(`${at(`issuers[${i}].audience`)} is missing`);
+    const issuerName = str(item.name, `issuers[${i}].name`);
+    if (!/^[a-z0-9-]+$/.test(issuerName)) throw new Error(`${at(`issuers[${i}].name`)} must be lower-case letters, digits and dashes`);
+    return {
+      name: issuerName,
+      issuer: str(item.issuer, `issuers[${i}].issuer`),
+      audience: audience.map((a, j) => str(a, `issuers[${i}].audience[${j}]`)),
+      algorithms: item.algorithms as string[] | undefined,
+      tokenType: item.tokenType as string | undefined,
+      scopeClaim: item.scopeClaim as 'scope' | 'scp' | undefined,
+      originJwksUri: item.originJwksUri as string | undefined,
+    };
+  });
+  const rotation = isObject(raw.rotation) ? raw.rotation : {};
+  const throttling = isObject(raw.throttling) ? raw.throttling : {};
+  const maxCacheTtlSeconds = num(rotation.maxCacheTtlSeconds, 'rotation.maxCacheTtlSeconds', 3600, 60, 86400);
+  const mirrorTtlSeconds = num(rotation.mirrorTtlSeconds, 'rotation.mirrorTtlSeconds', 300, 0, maxCacheTtlSeconds);
+  if (raw.alarmEmail !== undefined) str(raw.alarmEmail, 'alarmEmail');
+  return {
+    name,
+    account,
+    region,
+    issuers,
+    authorizerCacheTtlSeconds: num(raw.authorizerCacheTtlSeconds, 'authorizerCacheTtlSeconds', 300, 0, 3600),
+    clockToleranceSeconds: num(raw.clockToleranceSeconds, 'clockToleranceSeconds', 30, 0, 300),
+    rotation: {
+      scheduleMinutes: num(rotation.scheduleMinutes, 'rotation.scheduleMinutes', 60, 1, 1440),
+      maxKeyAgeDays: num(rotation.maxKeyAgeDays, 'rotation.maxKeyAgeDays', 90, 1, 3650),
+      maxCacheTtlSeconds,
+      mirrorTtlSeconds,
+    },
+    alarmEmail: raw.alarmEmail as string | undefined,
+    throttling: {
+      rateLimit: num(throttling.rateLimit, 'throttling.rateLimit', 100, 1, 10000),
+      burstLimit: num(throttling.burstLimit, 'throttling.burstLimit', 200, 1, 5000),
+    },
+    demoApi: raw.demoApi !== false,
+  };
+}

@@ -1,0 +1,65 @@
+import * as path from 'node:path';
+import type { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** The repository root, where `functions/` and `package-lock.json` live. */
+export const PROJECT_ROOT = path.join(__dirname, '..');
+
+/** Options of {@link scopegateFunction}. */
+export interface ScopegateFunctionProps {
+  /** Path of the handler below `functions/`, e.g. `authorizer/handler.ts`. */
+  entry: string;
+  description: string;
+  /** Memory in MiB. */
+  memorySize: number;
+  timeout: Duration;
+  environment?: Record<string, string>;
+  /** Days of log retention. Default one month. */
+  logRetention?: logs.RetentionDays;
+}
+
+/**
+ * A scopegate Lambda function as every construct here deploys one: esbuild-bundled
+ * minified ESM with source maps, the AWS SDK left to the runtime, Node.js 24 on arm64, its
+ * own log group with a retention, and a role that may only write to that log group (no
+ * managed policy).
+ */
+export function scopegateFunction(scope: Construct, id: string, props: ScopegateFunctionProps): NodejsFunction {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+  const role = new iam.Role(scope, `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `Execution role of ${props.description}`,
+  });
+  role.addToPolicy(
+    new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}`] }),
+  );
+  const fn = new NodejsFunction(scope, id, {
+    entry: path.join(PROJECT_ROOT, 'functions', props.entry),
+    handler: 'handler',
+    description: props.description,
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    role,
+    logGroup,
+    environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+    bundling: {
+      minify: true,
+      sourceMap: true,
+      format: OutputFormat.ESM,
+      target: 'node24',
+      mainFields: ['module', 'main'],
+      externalModules: ['@aws-sdk/*'],
+      // Some CommonJS dependencies call require(); give the ESM bundle one.
+      banner: "import { createRequire as __scopegateRequire } from 'node:module'; const require = __scopegateRequire(import.meta.url);",
+    },
+  });
+  return fn;
+}

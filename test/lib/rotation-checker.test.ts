@@ -1,0 +1,55 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { JwksDistribution } from '../../lib/jwks-distribution';
+import { RotationChecker } from '../../lib/rotation-checker';
+import { testStack } from './helpers';
+
+describe('RotationChecker', () => {
+  const stack = testStack();
+  const distribution = new JwksDistribution(stack, 'Jwks');
+  const topic = new sns.Topic(stack, 'Topic', { enforceSSL: true });
+  new RotationChecker(stack, 'Rotation', {
+    issuer: 'https://idp.test/realms/ops',
+    distribution,
+    objectKey: 'ops/jwks.json',
+    schedule: Duration.minutes(15),
+    alarmTopic: topic,
+  });
+  const t = Template.fromStack(stack);
+
+  it('runs on an EventBridge Scheduler rate schedule', () => {
+    t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
+  });
+
+  it('may touch only its object, its distribution and its state parameter', () => {
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument
+            .Statement,
+      )
+      .map((s) => JSON.stringify(s));
+    expect(statements.some((s) => s.includes('"s3:GetObject","s3:PutObject"') && s.includes('/ops/jwks.json'))).toBe(true);
+    expect(statements.some((s) => s.includes('cloudfront:CreateInvalidation') && s.includes(':distribution/'))).toBe(true);
+    expect(statements.some((s) => s.includes('"ssm:GetParameter","ssm:PutParameter"'))).toBe(true);
+    expect(statements.filter((s) => s.includes('"Resource":"*"'))).toEqual([]);
+  });
+
+  it('passes the issuer and the mirror to the function', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ ISSUER: 'https://idp.test/realms/ops', MIRROR_KEY: 'ops/jwks.json', MAX_KEY_AGE_DAYS: '90' }),
+      },
+    });
+  });
+
+  it('alarms to the topic on error findings or failed runs', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('Topic') }],
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'findings + failures' })]),
+    });
+  });
+});

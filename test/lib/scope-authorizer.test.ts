@@ -1,0 +1,88 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { parseConfig } from '../../functions/authorizer/config';
+import { ScopeAuthorizer } from '../../lib/scope-authorizer';
+import { testStack } from './helpers';
+
+function build(stack: Stack, options: { cacheTtl?: Duration; scopes?: string[] } = {}) {
+  const api = new apigw.RestApi(stack, 'Api');
+  const authorizer = new ScopeAuthorizer(stack, 'Authz', {
+    issuers: [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'https://api.test', tokenType: 'at+jwt' }],
+    cacheTtl: options.cacheTtl,
+  });
+  const mock = new apigw.MockIntegration();
+  authorizer.addMethod(api.root.resourceForPath('/telemetry/{sensorId}'), 'GET', mock, { scopes: options.scopes ?? ['telemetry:read'] });
+  authorizer.addMethod(api.root.resourceForPath('/system/reboot'), 'POST', mock, { scopes: ['system:reboot'], maxAuthAgeSeconds: 300 });
+  authorizer.addMethod(api.root.resourceForPath('/items'), 'ANY', mock, { scopes: ['items:all'] });
+  return { api, authorizer };
+}
+
+describe('ScopeAuthorizer', () => {
+  it('deploys a minified ESM Node.js 24 arm64 function that reads its configuration from SSM', () => {
+    const stack = testStack();
+    build(stack);
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 10,
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ AUTHZ_CONFIG_PARAMETER: Match.anyValue(), NODE_OPTIONS: '--enable-source-maps' }) },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'] }),
+        ]),
+      },
+    });
+  });
+
+  it('creates a TOKEN authorizer on the Authorization header with a Bearer regex and a bounded cache', () => {
+    const stack = testStack();
+    build(stack, { cacheTtl: Duration.seconds(120) });
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'TOKEN',
+      IdentitySource: 'method.request.header.Authorization',
+      IdentityValidationExpression: '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$',
+      AuthorizerResultTtlInSeconds: 120,
+    });
+  });
+
+  it('validates Bearer values with its regex as API Gateway would', () => {
+    const regex = /^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$/;
+    expect(regex.test('Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln')).toBe(true);
+    expect(regex.test('bearer abc')).toBe(true);
+    expect(regex.test('Basic dXNlcjpwYXNz')).toBe(false);
+    expect(regex.test('Bearer two tokens')).toBe(false);
+  });
+
+  it('generates the route table from the methods added, with their scopes, and guards each method', () => {
+    const stack = testStack();
+    const { authorizer } = build(stack);
+    const config = authorizer.configuration();
+    expect(config.routes).toEqual([
+      { method: 'GET', path: '/telemetry/{sensorId}', scopes: ['telemetry:read'] },
+      { method: 'POST', path: '/system/reboot', scopes: ['system:reboot'], maxAuthAgeSeconds: 300 },
+      { method: '*', path: '/items', scopes: ['items:all'] },
+    ]);
+    expect(config.policyCacheTtlSeconds).toBe(300);
+    expect(() => parseConfig(config)).not.toThrow();
+    const t = Template.fromStack(stack);
+    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'CUSTOM' }, 3);
+    const param = Object.values(t.findResources('AWS::SSM::Parameter'))[0] as { Properties: { Value: string } };
+    expect(JSON.parse(param.Properties.Value).routes).toHaveLength(3);
+  });
+
+  it('refuses an authorizer cache TTL over 3600 s', () => {
+    expect(() => build(testStack(), { cacheTtl: Duration.hours(2) })).toThrow(/3600 s at most/);
+  });
+
+  it('fails synth with the field named when a scope is not a valid scope token', () => {
+    const app = new App();
+    build(new Stack(app, 'Bad'), { scopes: ['has space'] });
+    expect(() => app.synth()).toThrow(/routes\[0\]\.scopes\[0\]/);
+  });
+});

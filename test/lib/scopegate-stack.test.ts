@@ -1,0 +1,100 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readEnvironment } from '../../lib/environment';
+import { ScopegateStack } from '../../lib/scopegate-stack';
+import { ENVIRONMENTS, settingsOf } from './helpers';
+
+function appFor(name: string) {
+  const app = new App();
+  const settings = settingsOf(name);
+  const stack = new ScopegateStack(app, `scopegate-${name}`, { env: { account: settings.account, region: settings.region }, settings });
+  return { app, stack };
+}
+
+describe('ScopegateStack', () => {
+  const { stack } = appFor('dev');
+  const t = Template.fromStack(stack);
+
+  it('answers 401 and 403 with WWW-Authenticate and an authorizer failure with 503 and Retry-After', () => {
+    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+      ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': `'Bearer error="invalid_token"'` },
+    });
+    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'ACCESS_DENIED',
+      StatusCode: '403',
+      ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': `'Bearer error="insufficient_scope"'` },
+    });
+    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'AUTHORIZER_FAILURE',
+      StatusCode: '503',
+      ResponseParameters: { 'gatewayresponse.header.Retry-After': `'5'` },
+    });
+  });
+
+  it('guards every demo method with the authorizer, and logs and throttles the stage', () => {
+    const methods = Object.values(t.findResources('AWS::ApiGateway::Method'));
+    expect(methods.length).toBe(6);
+    expect(methods.every((m) => (m as { Properties: { AuthorizationType: string } }).Properties.AuthorizationType === 'CUSTOM')).toBe(true);
+    t.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'dev',
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })]),
+    });
+  });
+
+  it('points the authorizer at the CloudFront mirror of each issuer', () => {
+    const param = Object.entries(t.findResources('AWS::SSM::Parameter')).find(([id]) => id.startsWith('ScopeAuthorizerConfig'));
+    expect(JSON.stringify(param?.[1])).toContain('/ops/jwks.json');
+    expect(JSON.stringify(param?.[1])).toContain('JwksDistribution');
+  });
+
+  it('has a dashboard of decisions, latency, JWKS fetches and rotation findings', () => {
+    const dashboard = JSON.stringify(t.findResources('AWS::CloudWatch::Dashboard'));
+    for (const title of ['Decisions by reason', 'Authorizer latency', 'JWKS fetches', 'Rotation findings'])
+      expect(dashboard).toContain(title);
+  });
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it.each(Object.keys(ENVIRONMENTS))('finds nothing unacknowledged in environment %s', (name) => {
+    const { app } = appFor(name);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('does report what is not acknowledged (the check can fail)', () => {
+    const { app, stack } = appFor('dev');
+    new s3.Bucket(stack, 'Unlogged', { enforceSSL: true });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+  });
+});
+
+describe('environments', () => {
+  it('names an unknown environment and the known ones', () => {
+    expect(() => readEnvironment(ENVIRONMENTS, 'qa')).toThrow('environment "qa" is not defined in cdk.json (known: dev, staging, prod)');
+    expect(() => readEnvironment(ENVIRONMENTS, undefined)).toThrow(/-c env=NAME/);
+  });
+
+  it('names the missing or bad setting', () => {
+    const dev = ENVIRONMENTS.dev as Record<string, unknown>;
+    expect(() => readEnvironment({ x: { ...dev, region: undefined } }, 'x')).toThrow('environments.x.region is missing or not a string');
+    expect(() => readEnvironment({ x: { ...dev, account: '123' } }, 'x')).toThrow(
+      'environments.x.account must be a 12-digit AWS account id',
+    );
+    expect(() => readEnvironment({ x: { ...dev, issuers: [] } }, 'x')).toThrow('environments.x.issuers is missing or empty');
+    expect(() => readEnvironment({ x: { ...dev, authorizerCacheTtlSeconds: 7200 } }, 'x')).toThrow(
+      'environments.x.authorizerCacheTtlSeconds must be an integer from 0 to 3600',
+    );
+  });
+
+  it('synthesizes each environment to its own stack', () => {
+    const names = Object.keys(ENVIRONMENTS).map((n) => appFor(n).stack.stackName);
+    expect(names).toEqual(['scopegate-dev', 'scopegate-staging', 'scopegate-prod']);
+    expect(Stack.of(appFor('prod').stack).region).toBe('eu-west-1');
+  });
+});
