@@ -23,6 +23,7 @@ import { JwksClient } from 'jwks-rsa';
 import { createHandler } from '../functions/authorizer/handler';
 import { compilePolicy, renderPolicy } from '../functions/authorizer/policy';
 import { parseRouteTemplate } from '../functions/authorizer/routes';
+import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../lib/bundle-options';
 import { EXAMPLE_ROUTES } from '../test/support/fixtures';
 import { JwksServer } from '../test/support/jwks-server';
 import { claims, makeKey, signJwt, type TestKey } from '../test/support/jwt';
@@ -146,10 +147,11 @@ async function bundle(entry: string, outfile: string) {
     minify: true,
     format: 'esm',
     platform: 'node',
-    target: 'node22',
-    external: ['@aws-sdk/*'],
+    target: BUNDLE_TARGET,
+    mainFields: ['module', 'main'],
+    external: BUNDLE_EXTERNALS,
     sourcemap: false,
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: { js: BUNDLE_BANNER },
     logLevel: 'silent',
   });
   return statSync(outfile).size;

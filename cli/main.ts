@@ -1,8 +1,10 @@
 import { AUDIT_HELP, auditCommand } from './audit';
+import { EXPLAIN_HELP, explainCommand } from './explain';
 
 const HELP = `Usage: scopegate <command> [options]
 
 Commands:
+  explain   decode and verify a token, and explain each route's decision (401 or 403, and why)
   audit     audit an issuer's signing keys (the rotation checker, by hand)
 
 Run "scopegate <command> --help" for a command's options.`;
@@ -13,6 +15,8 @@ export async function main(argv: string[], out: (text: string) => void = console
   switch (command) {
     case 'audit':
       return auditCommand(rest, out);
+    case 'explain':
+      return explainCommand(rest, out);
     case undefined:
     case '-h':
     case '--help':
@@ -25,4 +29,4 @@ export async function main(argv: string[], out: (text: string) => void = console
   }
 }
 
-export { AUDIT_HELP };
+export { AUDIT_HELP, EXPLAIN_HELP };

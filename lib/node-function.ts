@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET } from './bundle-options';
 
 /** The repository root, where `functions/` and `package-lock.json` live. */
 export const PROJECT_ROOT = path.join(__dirname, '..');
@@ -54,11 +55,10 @@ export function scopegateFunction(scope: Construct, id: string, props: Scopegate
       minify: true,
       sourceMap: true,
       format: OutputFormat.ESM,
-      target: 'node24',
+      target: BUNDLE_TARGET,
       mainFields: ['module', 'main'],
-      externalModules: ['@aws-sdk/*'],
-      // Some CommonJS dependencies call require(); give the ESM bundle one.
-      banner: "import { createRequire as __scopegateRequire } from 'node:module'; const require = __scopegateRequire(import.meta.url);",
+      externalModules: BUNDLE_EXTERNALS,
+      banner: BUNDLE_BANNER,
     },
   });
   return fn;

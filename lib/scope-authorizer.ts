@@ -128,7 +128,15 @@ export class ScopeAuthorizer extends Construct {
         jwksUri: Token.isUnresolved(i.jwksUri) ? 'https://deploy-time.invalid/jwks.json' : i.jwksUri,
       }));
       parseConfig(config);
-      return this.routes.length === 0 ? ['no method was added through addMethod: every request would be denied'] : [];
+      const errors = this.routes
+        .filter((r) => r.maxAuthAgeSeconds !== undefined && r.maxAuthAgeSeconds <= this.cacheTtlSeconds)
+        .map(
+          (r) =>
+            `${r.method} ${r.path}: maxAuthAgeSeconds (${r.maxAuthAgeSeconds}) must exceed the authorizer cache TTL (${this.cacheTtlSeconds} s), ` +
+            'or a cached Allow could outlive it and the route is never allowed',
+        );
+      if (this.routes.length === 0) errors.push('no method was added through addMethod: every request would be denied');
+      return errors;
     } catch (error) {
       return [`invalid authorizer configuration: ${(error as Error).message}`];
     }

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import exampleRoutes from '../examples/routes.json';
 import type { EnvironmentSettings } from './environment';
 import { JwksDistribution } from './jwks-distribution';
 import { RotationChecker } from './rotation-checker';
@@ -15,15 +16,8 @@ export interface ScopegateStackProps extends StackProps {
   settings: EnvironmentSettings;
 }
 
-/** The contract's example routes, deployed on the demo API with mock integrations. */
-export const DEMO_ROUTES = [
-  { method: 'GET', path: '/telemetry', scopes: ['telemetry:read'] },
-  { method: 'GET', path: '/telemetry/{sensorId}', scopes: ['telemetry:read'] },
-  { method: 'POST', path: '/telemetry', scopes: ['telemetry:write'] },
-  { method: 'POST', path: '/system/reboot', scopes: ['system:reboot'], maxAuthAgeSeconds: 300 },
-  { method: 'PUT', path: '/config/{name}', scopes: ['config:update'] },
-  { method: 'GET', path: '/health', scopes: [] },
-] as const;
+/** The contract's example routes (`examples/routes.json`), deployed on the demo API with mock integrations. */
+export const DEMO_ROUTES: { method: string; path: string; scopes: string[]; maxAuthAgeSeconds?: number }[] = exampleRoutes;
 
 /**
  * One environment of scopegate: the JWKS distribution, a rotation checker per issuer, the
@@ -126,8 +120,8 @@ export class ScopegateStack extends Stack {
     });
     for (const route of DEMO_ROUTES) {
       this.authorizer.addMethod(api.root.resourceForPath(route.path), route.method, mock, {
-        scopes: [...route.scopes],
-        maxAuthAgeSeconds: 'maxAuthAgeSeconds' in route ? route.maxAuthAgeSeconds : undefined,
+        scopes: route.scopes,
+        maxAuthAgeSeconds: route.maxAuthAgeSeconds,
         methodOptions: { requestValidator: validator, methodResponses: [{ statusCode: '200' }] },
       });
     }

@@ -247,6 +247,14 @@ export function parseConfig(raw: unknown): ParsedConfig {
     seenRoutes.set(key, i);
   });
   if (routes.length === 0) warnings.push('routes: empty, every request will be denied');
+  const policyCacheTtlSeconds = int(raw.policyCacheTtlSeconds, 'policyCacheTtlSeconds', 0, 0, 3600);
+  routes.forEach((route, i) => {
+    if (route.maxAuthAgeSeconds !== undefined && route.maxAuthAgeSeconds <= policyCacheTtlSeconds) {
+      warnings.push(
+        `routes[${i}].maxAuthAgeSeconds: not above policyCacheTtlSeconds (${policyCacheTtlSeconds}), so the route is never allowed`,
+      );
+    }
+  });
   const jwksRaw = raw.jwks ?? {};
   if (!isObject(jwksRaw)) throw new ConfigError('jwks', 'must be an object');
   rejectUnknown(jwksRaw, 'jwks', ['maxBytes', 'timeoutMs', 'minRefetchIntervalSeconds', 'maxAgeSeconds']);
@@ -257,7 +265,7 @@ export function parseConfig(raw: unknown): ParsedConfig {
       routes,
       clockToleranceSeconds: int(raw.clockToleranceSeconds, 'clockToleranceSeconds', 30, 0, 300),
       maxTokenBytes: int(raw.maxTokenBytes, 'maxTokenBytes', 8192, 256, 65536),
-      policyCacheTtlSeconds: int(raw.policyCacheTtlSeconds, 'policyCacheTtlSeconds', 0, 0, 3600),
+      policyCacheTtlSeconds,
       minRsaBits: int(raw.minRsaBits, 'minRsaBits', 2048, 2048, 16384),
       jwks: {
         maxBytes: int(jwksRaw.maxBytes, 'jwks.maxBytes', 65536, 1024, 1_048_576),

@@ -13,7 +13,7 @@ function build(stack: Stack, options: { cacheTtl?: Duration; scopes?: string[] }
   });
   const mock = new apigw.MockIntegration();
   authorizer.addMethod(api.root.resourceForPath('/telemetry/{sensorId}'), 'GET', mock, { scopes: options.scopes ?? ['telemetry:read'] });
-  authorizer.addMethod(api.root.resourceForPath('/system/reboot'), 'POST', mock, { scopes: ['system:reboot'], maxAuthAgeSeconds: 300 });
+  authorizer.addMethod(api.root.resourceForPath('/system/reboot'), 'POST', mock, { scopes: ['system:reboot'], maxAuthAgeSeconds: 900 });
   authorizer.addMethod(api.root.resourceForPath('/items'), 'ANY', mock, { scopes: ['items:all'] });
   return { api, authorizer };
 }
@@ -65,7 +65,7 @@ describe('ScopeAuthorizer', () => {
     const config = authorizer.configuration();
     expect(config.routes).toEqual([
       { method: 'GET', path: '/telemetry/{sensorId}', scopes: ['telemetry:read'] },
-      { method: 'POST', path: '/system/reboot', scopes: ['system:reboot'], maxAuthAgeSeconds: 300 },
+      { method: 'POST', path: '/system/reboot', scopes: ['system:reboot'], maxAuthAgeSeconds: 900 },
       { method: '*', path: '/items', scopes: ['items:all'] },
     ]);
     expect(config.policyCacheTtlSeconds).toBe(300);
@@ -84,5 +84,22 @@ describe('ScopeAuthorizer', () => {
     const app = new App();
     build(new Stack(app, 'Bad'), { scopes: ['has space'] });
     expect(() => app.synth()).toThrow(/routes\[0\]\.scopes\[0\]/);
+  });
+});
+
+describe('ScopeAuthorizer and step-up', () => {
+  it('fails synth when a step-up route could never be allowed under the cache TTL', () => {
+    const app = new App();
+    const stack = new Stack(app, 'StepUp');
+    const api = new apigw.RestApi(stack, 'Api');
+    const authz = new ScopeAuthorizer(stack, 'Authz', {
+      issuers: [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }],
+      cacheTtl: Duration.seconds(300),
+    });
+    authz.addMethod(api.root.resourceForPath('/system/reboot'), 'POST', new apigw.MockIntegration(), {
+      scopes: ['system:reboot'],
+      maxAuthAgeSeconds: 300,
+    });
+    expect(() => app.synth()).toThrow(/maxAuthAgeSeconds \(300\) must exceed the authorizer cache TTL \(300 s\)/);
   });
 });

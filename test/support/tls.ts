@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dir = join(__dirname, '..', 'fixtures', 'tls');
+const dir = join(__dirname, '..', '..', 'sandbox', 'tls');
 
 /** The loopback test certificate (PEM) and its key. */
 export const TLS = {

@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Authorizer } from '../functions/authorizer/authorize';
+import { type AuthorizerConfig, parseConfigJson } from '../functions/authorizer/config';
+import { HttpsJwksFetcher, KeyStore } from '../functions/authorizer/key-store';
+import { readScopes } from '../functions/authorizer/scopes';
+import { decodeJwt } from '../functions/authorizer/token';
+import type { ReasonCode } from '../functions/shared/reasons';
+
+export const EXPLAIN_HELP = `Usage: scopegate explain --token JWT [--config FILE] [--route "METHOD /path"] [options]
+
+Decodes an access token, verifies it where its keys can be fetched, and prints the decision
+for each configured route with its reason: "why is my API answering 401 and not 403?"
+
+Options:
+  --token JWT            the access token (with or without "Bearer ")
+  --config FILE          the authorizer configuration (default: $AUTHZ_CONFIG)
+  --route "METHOD /path" explain one request instead of every route
+  --ca FILE              extra trusted CA certificate (PEM) for the key set
+  --json                 machine-readable output
+  -h, --help             this text
+
+Exit status: 0 when the token verifies, 1 when it does not (401) or cannot be checked, 2 on a usage error.`;
+
+/** What each reason code means, and what to do about it. */
+export const REASON_TEXT: Record<ReasonCode, string> = {
+  allow: 'the token carries every scope the route requires',
+  insufficient_scope: 'the token is valid but lacks a scope the route requires (403): request a token with it',
+  step_up_required: 'the route asks for a recent authentication (maxAuthAgeSeconds) and this one is too old (403): authenticate again',
+  no_route: 'no configured route matches the request (403): check the method and the path, or add the route',
+  'invalid_token.missing': 'no Authorization value (401)',
+  'invalid_token.scheme': 'the Authorization scheme is not Bearer (401)',
+  'invalid_token.too_large': 'the Authorization value is larger than maxTokenBytes (401): too many scopes or claims in the token',
+  'invalid_token.malformed': 'not a compact JWS with a kid (401): a JWE, an opaque token, or a corrupted value',
+  'invalid_token.algorithm': 'the alg is not accepted for this issuer (401): HS*, none and unlisted algorithms are refused',
+  'invalid_token.crit': 'the token names critical header extensions, which are refused (401)',
+  'invalid_token.type': 'the typ header is not the required token type (401): an ID token or another JWT was sent as an access token',
+  'invalid_token.issuer': 'the iss claim names no configured issuer, exactly (401): check trailing slashes and case',
+  'invalid_token.unknown_kid':
+    'the kid is not in the issuer key set, even after a refetch (401): a token of another environment, or a key rotated out',
+  'invalid_token.key_mismatch': 'the key named by kid is not a signing key for this alg (401)',
+  'invalid_token.weak_key': 'the signing key is an RSA key under 2048 bits (401): the issuer must rotate to a stronger key',
+  'invalid_token.signature': 'the signature does not verify (401): the token was altered, or signed by another key',
+  'invalid_token.expired': 'exp is past, beyond the clock tolerance (401): get a new token, or check the clocks',
+  'invalid_token.missing_exp': 'the token has no exp (401): access tokens must expire',
+  'invalid_token.not_yet_valid': 'nbf is in the future, beyond the clock tolerance (401): clock skew between the issuer and AWS',
+  'invalid_token.issued_in_future': 'iat is in the future, beyond the clock tolerance (401): clock skew between the issuer and AWS',
+  'invalid_token.audience':
+    'the aud claim names none of the configured audiences (401): request the token for this API (resource/audience)',
+  'invalid_token.claims': 'a claim has the wrong type (401)',
+  keys_unavailable: 'the issuer key set cannot be fetched and no key is held for this token (500/503): check the JWKS URL and the network',
+  config_unavailable: 'the authorizer configuration cannot be read or is invalid (500)',
+  internal_error: 'an unexpected error (500)',
+};
+
+function when(seconds: unknown, nowSeconds: number): string {
+  if (typeof seconds !== 'number') return String(seconds ?? '-');
+  const delta = Math.round(seconds - nowSeconds);
+  const rel = delta >= 0 ? `in ${delta} s` : `${-delta} s ago`;
+  return `${new Date(seconds * 1000).toISOString()} (${rel})`;
+}
+
+function samplePath(path: string): string {
+  return path.replace(/\{[^}]+\+\}/g, 'x/y').replace(/\{[^}]+\}/g, 'x');
+}
+
+interface Row {
+  request: string;
+  route: string | undefined;
+  status: number;
+  reason: ReasonCode;
+  detail: string;
+}
+
+/** `scopegate explain`: returns the exit status. */
+export async function explainCommand(
+  argv: string[],
+  out: (text: string) => void = console.log,
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        token: { type: 'string' },
+        config: { type: 'string' },
+        route: { type: 'string' },
+        ca: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    out(`${(error as Error).message}\n\n${EXPLAIN_HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    out(EXPLAIN_HELP);
+    return 0;
+  }
+  const token = String(values.token ?? '')
+    .replace(/^bearer\s+/i, '')
+    .trim();
+  if (token.length === 0) {
+    out(`--token is required\n\n${EXPLAIN_HELP}`);
+    return 2;
+  }
+  const nowSeconds = Date.now() / 1000;
+  const lines: string[] = [];
+  let header: Record<string, unknown> | undefined;
+  let payload: Record<string, unknown> | undefined;
+  try {
+    ({ header, payload } = decodeJwt(token));
+  } catch (error) {
+    lines.push(`The token cannot be decoded: ${(error as Error).message}. Every route answers 401 (invalid_token.malformed).`);
+  }
+  if (header && payload) {
+    lines.push('Token (decoded, not yet verified):');
+    lines.push(`  header: alg=${String(header.alg)} kid=${String(header.kid)} typ=${String(header.typ)}${header.crit ? ' crit=…' : ''}`);
+    lines.push(`  iss:    ${String(payload.iss)}`);
+    lines.push(`  aud:    ${JSON.stringify(payload.aud)}`);
+    lines.push(`  sub:    ${String(payload.sub)}    client_id: ${String(payload.client_id ?? payload.azp ?? '-')}`);
+    lines.push(`  scope:  ${JSON.stringify(payload.scope ?? payload.scp ?? null)}`);
+    lines.push(`  iat:    ${when(payload.iat, nowSeconds)}`);
+    lines.push(`  exp:    ${when(payload.exp, nowSeconds)}`);
+    if (payload.nbf !== undefined) lines.push(`  nbf:    ${when(payload.nbf, nowSeconds)}`);
+    if (payload.auth_time !== undefined) lines.push(`  auth_time: ${when(payload.auth_time, nowSeconds)}`);
+  }
+
+  const configText = values.config ? readFileSync(String(values.config), 'utf8') : env.AUTHZ_CONFIG;
+  if (configText === undefined) {
+    lines.push('', 'No configuration (--config FILE or $AUTHZ_CONFIG): decoded only, no decisions.');
+    out(lines.join('\n'));
+    return 1;
+  }
+  let config: AuthorizerConfig;
+  try {
+    config = parseConfigJson(configText).config;
+  } catch (error) {
+    out(`${lines.join('\n')}\n\nThe configuration is invalid: ${(error as Error).message}`);
+    return 2;
+  }
+
+  const keys = new KeyStore({
+    fetcher: new HttpsJwksFetcher({
+      timeoutMs: config.jwks.timeoutMs,
+      maxBytes: config.jwks.maxBytes,
+      ca: values.ca ? readFileSync(String(values.ca), 'utf8') : undefined,
+    }),
+    minRsaBits: config.minRsaBits,
+  });
+  const authorizer = new Authorizer({ config, keys });
+  const requests: { method: string; path: string }[] = [];
+  if (values.route) {
+    const match = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(String(values.route));
+    if (!match) {
+      out(`--route must look like "GET /telemetry/s1"\n\n${EXPLAIN_HELP}`);
+      return 2;
+    }
+    requests.push({ method: (match[1] as string).toUpperCase(), path: match[2] as string });
+  } else {
+    for (const r of config.routes) requests.push({ method: r.method === '*' ? 'GET' : r.method, path: samplePath(r.path) });
+  }
+  const rows: Row[] = [];
+  let verified = true;
+  for (const req of requests) {
+    const decision = await authorizer.decide(
+      `Bearer ${token}`,
+      `arn:aws:execute-api:local:123456789012:explain/stage/${req.method}${req.path}`,
+    );
+    const record = decision.record;
+    const status =
+      decision.outcome === 'policy' ? (record.reason === 'allow' ? 200 : 403) : decision.outcome === 'unauthorized' ? 401 : 500;
+    if (decision.outcome !== 'policy') verified = false;
+    let detail = REASON_TEXT[record.reason];
+    if (record.reason === 'insufficient_scope') detail = `missing ${record.missingScopes?.join(', ')}`;
+    if (record.reason === 'step_up_required') {
+      const route = config.routes.find((r) => `${r.method} ${r.path}` === record.route);
+      const authTime = typeof payload?.auth_time === 'number' ? payload.auth_time : payload?.iat;
+      const age = typeof authTime === 'number' ? Math.round(nowSeconds - authTime) : undefined;
+      detail = `authenticated ${age ?? '?'} s ago; the route allows ${route?.maxAuthAgeSeconds} s${config.policyCacheTtlSeconds ? ` minus the ${config.policyCacheTtlSeconds} s policy cache` : ''}`;
+    }
+    if (decision.outcome !== 'policy' && record.detail) detail = `${detail} — ${record.detail}`;
+    rows.push({ request: `${req.method} ${req.path}`, route: record.route, status, reason: record.reason, detail });
+  }
+
+  if (values.json) {
+    out(JSON.stringify({ header, payload, verified, decisions: rows }, null, 2));
+    return verified ? 0 : 1;
+  }
+  const first = rows[0];
+  lines.push('');
+  if (!verified && first) {
+    lines.push(`The token is not accepted: ${first.status} ${first.reason}.`);
+    lines.push(`  ${REASON_TEXT[first.reason]}`);
+    lines.push('  A 401 means the token itself is refused, whatever the route; a 403 would mean a valid token without the scope.');
+  } else {
+    const granted = payload ? readScopes(payload, config.issuers.find((i) => i.issuer === payload?.iss)?.scopeClaim) : [];
+    lines.push(`The token verifies (signature, issuer, audience, times, type). Scopes granted: ${granted.join(' ') || '(none)'}.`);
+    lines.push('  Routes it lacks scopes for answer 403 (insufficient_scope), not 401.');
+  }
+  lines.push('', 'Decisions:');
+  const width = Math.max(...rows.map((r) => r.request.length), 10);
+  for (const row of rows) lines.push(`  ${row.request.padEnd(width)}  ${row.status}  ${row.reason.padEnd(22)} ${row.detail}`);
+  out(lines.join('\n'));
+  return verified ? 0 : 1;
+}

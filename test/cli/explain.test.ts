@@ -1,0 +1,87 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../cli/main';
+import { rawConfig } from '../support/fixtures';
+import { JwksServer } from '../support/jwks-server';
+import { claims, makeKey, signJwt } from '../support/jwt';
+import { TLS } from '../support/tls';
+
+describe('scopegate explain', () => {
+  const server = new JwksServer();
+  const key = makeKey('ES256', 'e1');
+  let configFile: string;
+  beforeAll(async () => {
+    const jwksUri = await server.start();
+    server.keys = [key.publicJwk];
+    configFile = join(mkdtempSync(join(tmpdir(), 'scopegate-')), 'config.json');
+    writeFileSync(configFile, JSON.stringify(rawConfig({}, { jwksUri })));
+  });
+  afterAll(() => server.stop());
+
+  async function explain(...argv: string[]) {
+    const lines: string[] = [];
+    const code = await main(['explain', ...argv], (t) => lines.push(t));
+    return { code, text: lines.join('\n') };
+  }
+
+  it('prints 200 and 403 per route, naming the missing scope, for a valid token', async () => {
+    const token = signJwt(key, claims({ scope: 'telemetry:read' }));
+    const { code, text } = await explain('--token', token, '--config', configFile, '--ca', TLS.certPath);
+    expect(code).toBe(0);
+    expect(text).toContain('The token verifies');
+    expect(text).toMatch(/GET \/telemetry\s+200\s+allow/);
+    expect(text).toMatch(/POST \/telemetry\s+403\s+insufficient_scope\s+missing telemetry:write/);
+    expect(text).toMatch(/PUT \/config\/x\/secrets\s+403\s+insufficient_scope\s+missing config:update, config:secrets/);
+  });
+
+  it('explains a 401: an expired token is refused whatever the route', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = signJwt(key, claims({ exp: now - 3600, iat: now - 7200 }));
+    const { code, text } = await explain('--token', `Bearer ${token}`, '--config', configFile, '--ca', TLS.certPath);
+    expect(code).toBe(1);
+    expect(text).toContain('The token is not accepted: 401 invalid_token.expired');
+    expect(text).toContain('a 403 would mean a valid token without the scope');
+  });
+
+  it('explains a token meant for another audience', async () => {
+    const token = signJwt(key, claims({ aud: 'https://other.example' }));
+    const { text } = await explain('--token', token, '--config', configFile, '--ca', TLS.certPath, '--route', 'GET /telemetry');
+    expect(text).toContain('401 invalid_token.audience');
+    expect(text).toContain('request the token for this API');
+  });
+
+  it('explains step-up with the authentication age', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = signJwt(key, claims({ scope: 'system:reboot', auth_time: now - 900 }));
+    const { text } = await explain('--token', token, '--config', configFile, '--ca', TLS.certPath, '--route', 'POST /system/reboot');
+    expect(text).toMatch(/POST \/system\/reboot\s+403\s+step_up_required\s+authenticated 9\d\d s ago; the route allows 300 s/);
+  });
+
+  it('answers one request with --route, including one no route matches', async () => {
+    const token = signJwt(key, claims());
+    const { text } = await explain(
+      '--token',
+      token,
+      '--config',
+      configFile,
+      '--ca',
+      TLS.certPath,
+      '--route',
+      'GET /telemetry/s1/extra',
+      '--json',
+    );
+    expect(JSON.parse(text).decisions).toEqual([
+      expect.objectContaining({ request: 'GET /telemetry/s1/extra', status: 403, reason: 'no_route' }),
+    ]);
+  });
+
+  it('decodes only, and says so, without a configuration', async () => {
+    const lines: string[] = [];
+    const { explainCommand } = await import('../../cli/explain');
+    const code = await explainCommand(['--token', signJwt(key, claims())], (t) => lines.push(t), {});
+    expect(code).toBe(1);
+    expect(lines.join('\n')).toContain('decoded only');
+    expect(lines.join('\n')).toContain('scope:  "telemetry:read config:update"');
+  });
+});
