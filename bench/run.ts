@@ -30,6 +30,9 @@ import { claims, makeKey, signJwt, type TestKey } from '../test/support/jwt';
 import { TLS } from '../test/support/tls';
 
 const SMOKE = process.argv.includes('--smoke');
+/** `--only warm|cold|policies|concurrency` runs one part (the README's numbers come from a full run). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const wants = (part: string) => ONLY === undefined || ONLY === part;
 const ROOT = join(__dirname, '..');
 const OUT = join(ROOT, 'bench', 'results');
 const ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
@@ -284,12 +287,12 @@ async function main() {
   const jwksUri = await server.start();
   try {
     const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, date: new Date().toISOString(), smoke: SMOKE };
-    const conc = await concurrency(jwksUri, server);
-    const warmResults = await warm(server, jwksUri);
-    const coldResults = await cold(jwksUri, server);
-    const policyResults = policies();
+    const conc = wants('concurrency') ? await concurrency(jwksUri, server) : undefined;
+    const warmResults = wants('warm') ? await warm(server, jwksUri) : {};
+    const coldResults = wants('cold') ? await cold(jwksUri, server) : undefined;
+    const policyResults = wants('policies') ? policies() : [];
     const report = { machine, warm: warmResults, cold: coldResults, policies: policyResults, concurrency: conc };
-    writeFileSync(join(OUT, SMOKE ? 'smoke.json' : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(OUT, SMOKE ? 'smoke.json' : ONLY ? `only-${ONLY}.json` : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(
       `machine: ${machine.cpu} x${machine.cores}, Node ${machine.node}, ${machine.date}${SMOKE ? ' (smoke run: numbers are not meaningful)' : ''}`,
     );

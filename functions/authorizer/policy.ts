@@ -36,6 +36,13 @@ interface Entry {
   glob: string;
   /** The globs for requests deeper than the template that the glob also matches. */
   spills: { glob: string; toks: Tok[] }[];
+  /**
+   * One pattern for all of the spill, when the route has a `{name}` and no `{name+}`: its
+   * literal prefix up to the first wildcard, then wildcards for one segment more than the
+   * route has. It covers every spill (and other deeper requests), so it is used only where
+   * it hurts no allowed route.
+   */
+  deeper: { glob: string; toks: Tok[] } | undefined;
 }
 
 /** Where the compiled policy cannot be exact (IAM globs cannot express the difference). */
@@ -69,24 +76,79 @@ function intersects(a: readonly Tok[], b: readonly Tok[]): boolean {
     if (x.t !== 'lit' || y.t !== 'lit') break;
     if (x.v !== y.v) return false;
   }
-  const memo = new Map<number, boolean>();
-  const width = b.length + 1;
-  const go = (i: number, j: number): boolean => {
-    const key = i * width + j;
-    const cached = memo.get(key);
-    if (cached !== undefined) return cached;
-    let result: boolean;
-    const x = a[i];
-    const y = b[j];
-    if (x === undefined && y === undefined) result = true;
-    else if (x?.t === 'star') result = go(i + 1, j) || (y !== undefined && go(i, j + 1));
-    else if (y?.t === 'star') result = go(i, j + 1) || (x !== undefined && go(i + 1, j));
-    else if (x === undefined || y === undefined) result = false;
-    else result = (x.t !== 'lit' || y.t !== 'lit' || x.v === y.v) && go(i + 1, j + 1);
-    memo.set(key, result);
-    return result;
-  };
-  return go(0, 0);
+  // dp[i][j]: the suffixes a[i..] and b[j..] match a common request. Filled backwards.
+  const la = a.length;
+  const lb = b.length;
+  const w = lb + 1;
+  const dp = new Uint8Array((la + 1) * w);
+  for (let i = la; i >= 0; i--) {
+    for (let j = lb; j >= 0; j--) {
+      const x = a[i];
+      const y = b[j];
+      let r: boolean;
+      if (x === undefined && y === undefined) r = true;
+      else if (x?.t === 'star') r = dp[(i + 1) * w + j] === 1 || (y !== undefined && dp[i * w + j + 1] === 1);
+      else if (y?.t === 'star') r = dp[i * w + j + 1] === 1 || (x !== undefined && dp[(i + 1) * w + j] === 1);
+      else if (x === undefined || y === undefined) r = false;
+      else r = (x.t !== 'lit' || y.t !== 'lit' || x.v === y.v) && dp[(i + 1) * w + j + 1] === 1;
+      dp[i * w + j] = r ? 1 : 0;
+    }
+  }
+  return dp[0] === 1;
+}
+
+/**
+ * Whether every request `inner` matches is matched by `outer` (both globs as tokens):
+ * `outer`'s `star` may absorb any run of `inner`'s tokens, its `one` any single `lit` or
+ * `one`, its `lit` only the same `lit`.
+ */
+function covers(outer: readonly Tok[], inner: readonly Tok[]): boolean {
+  for (let k = 0; k < outer.length && k < inner.length; k++) {
+    const x = outer[k] as Tok;
+    const y = inner[k] as Tok;
+    if (x.t !== 'lit' || y.t !== 'lit') break;
+    if (x.v !== y.v) return false;
+  }
+  // dp[i][j]: outer[i..] covers inner[j..]. Filled backwards.
+  const lo = outer.length;
+  const li = inner.length;
+  const w = li + 1;
+  const dp = new Uint8Array((lo + 1) * w);
+  for (let i = lo; i >= 0; i--) {
+    for (let j = li; j >= 0; j--) {
+      const x = outer[i];
+      const y = inner[j];
+      let r: boolean;
+      if (x === undefined) r = y === undefined;
+      else if (x.t === 'star') r = dp[(i + 1) * w + j] === 1 || (y !== undefined && dp[i * w + j + 1] === 1);
+      else if (y === undefined || y.t === 'star') r = false;
+      else if (x.t === 'one') r = dp[(i + 1) * w + j + 1] === 1;
+      else r = y.t === 'lit' && y.v === x.v && dp[(i + 1) * w + j + 1] === 1;
+      dp[i * w + j] = r ? 1 : 0;
+    }
+  }
+  return dp[0] === 1;
+}
+
+/** Drop the patterns another pattern of the list already covers (IAM's answer is the same). */
+function withoutCovered(patterns: { glob: string; toks: Tok[] }[]): string[] {
+  // A pattern can only be covered by one of its method whose first segment is the same
+  // literal or a wildcard: compare within those groups.
+  const groups = new Map<string, number[]>();
+  patterns.forEach((p, i) => push(groups, firstKey((p.toks[0] as { v: string }).v, p.toks), i));
+  return patterns
+    .filter((p, i) => {
+      const method = (p.toks[0] as { v: string }).v;
+      const key = firstKey(method, p.toks);
+      const near = key.endsWith('|*') || key.endsWith('|/') ? [key] : [key, `${method}|*`];
+      return !near.some((k) =>
+        (groups.get(k) ?? []).some((j) => {
+          const q = patterns[j] as (typeof patterns)[number];
+          return j !== i && covers(q.toks, p.toks) && (!covers(p.toks, q.toks) || j < i);
+        }),
+      );
+    })
+    .map((p) => p.glob);
 }
 
 function lit(v: string): Tok {
@@ -125,6 +187,17 @@ function makeEntry(method: HttpMethod, template: RouteTemplate, allowed: boolean
     });
     spills.push({ glob: parts.join('/'), toks });
   });
+  let deeper: Entry['deeper'];
+  const first = template.segments.findIndex((seg) => seg.kind !== 'literal');
+  if (first >= 0 && !template.segments.some((seg) => seg.kind === 'greedy')) {
+    const parts = globParts.slice(0, first + 1);
+    const toks = globToks.slice(0, first + 1);
+    for (let k = first; k <= template.segments.length; k++) {
+      parts.push(parts.length === 1 ? '?*' : '*');
+      toks.push(ONE, STAR);
+    }
+    deeper = { glob: parts.join('/'), toks };
+  }
   return {
     method,
     template,
@@ -133,6 +206,7 @@ function makeEntry(method: HttpMethod, template: RouteTemplate, allowed: boolean
     globToks,
     glob: globParts.length === 1 ? `${method}/` : globParts.join('/'),
     spills,
+    deeper,
   };
 }
 
@@ -175,32 +249,84 @@ function denyHurts(d: Entry, r: Entry): boolean {
  */
 export function compilePolicy(routes: readonly PolicyRoute[], isAllowed: (index: number) => boolean): CompiledPolicy {
   const entries = expand(routes, isAllowed);
-  const allowed = entries.filter((e) => e.allowed);
+  const allowed = new EntryIndex(entries.filter((e) => e.allowed));
   const denied = entries.filter((e) => !e.allowed);
-  const allow = new Set(allowed.map((e) => e.glob));
-  const deny = new Set<string>();
+  const deny = new Map<string, Tok[]>();
   const inexact: PolicyInexactness[] = [];
 
   // Requests a denied route governs that some Allow pattern also matches: deny them,
   // even at the cost of an allowed route (safety first), and say so.
   for (const d of denied) {
-    if (!allowed.some((a) => a.method === d.method && intersects(a.globToks, d.templateToks))) continue;
-    deny.add(d.glob);
-    if (allowed.some((r) => denyHurts(d, r))) inexact.push({ kind: 'over_deny', pattern: d.glob });
+    if (!allowed.near(d.method, d.templateToks).some((a) => intersects(a.globToks, d.templateToks))) continue;
+    deny.set(d.glob, d.globToks);
+    if (allowed.near(d.method, d.globToks).some((r) => denyHurts(d, r))) inexact.push({ kind: 'over_deny', pattern: d.glob });
   }
   // Requests deeper than an allowed `{name}` route that its `*` swallows: deny them where
   // the Deny hurts no allowed route.
-  for (const a of allowed) {
+  const spillDenies = new Map<string, Tok[]>();
+  const leftOpen: Tok[][] = [];
+  const hurtsAllowed = (method: string, toks: Tok[]) => allowed.near(method, toks).some((r) => intersects(toks, r.templateToks));
+  for (const a of allowed.all) {
+    if (a.deeper !== undefined && !hurtsAllowed(a.method, a.deeper.toks)) {
+      spillDenies.set(a.deeper.glob, a.deeper.toks);
+      continue;
+    }
     for (const spill of a.spills) {
-      if (deny.has(spill.glob)) continue;
-      if (allowed.some((r) => r.method === a.method && intersects(spill.toks, r.templateToks))) {
-        if (!inexact.some((x) => x.pattern === spill.glob)) inexact.push({ kind: 'unrouted_allowed', pattern: spill.glob });
+      if (deny.has(spill.glob) || spillDenies.has(spill.glob)) continue;
+      if (hurtsAllowed(a.method, spill.toks)) {
+        if (!inexact.some((x) => x.pattern === spill.glob)) {
+          inexact.push({ kind: 'unrouted_allowed', pattern: spill.glob });
+          leftOpen.push(spill.toks);
+        }
         continue;
       }
-      deny.add(spill.glob);
+      spillDenies.set(spill.glob, spill.toks);
     }
   }
-  return { allow: [...allow], deny: [...deny], inexact };
+  // A spill Deny inside a region already left open for unrouted requests buys no exactness
+  // (those requests never reach an authorizer): leave it out and keep the policy small.
+  for (const [glob, toks] of spillDenies) if (!leftOpen.some((open) => covers(open, toks))) deny.set(glob, toks);
+  return {
+    allow: withoutCovered(allowed.all.map((e) => ({ glob: e.glob, toks: e.globToks }))),
+    deny: withoutCovered([...deny].map(([glob, toks]) => ({ glob, toks }))),
+    inexact,
+  };
+}
+
+/**
+ * Entries grouped by method and first path segment, so that a query only meets the
+ * entries it can intersect: those of its method whose first segment is the same literal,
+ * or a wildcard.
+ */
+class EntryIndex {
+  private readonly byFirst = new Map<string, Entry[]>();
+  private readonly byMethod = new Map<string, Entry[]>();
+
+  constructor(readonly all: Entry[]) {
+    for (const e of all) {
+      push(this.byMethod, e.method, e);
+      push(this.byFirst, firstKey(e.method, e.templateToks), e);
+    }
+  }
+
+  /** The entries that may intersect `toks` (a superset of those that do). */
+  near(method: string, toks: readonly Tok[]): Entry[] {
+    const first = toks[1];
+    if (first === undefined || first.t !== 'lit') return this.byMethod.get(method) ?? [];
+    return [...(this.byFirst.get(`${method}|=${first.v}`) ?? []), ...(this.byFirst.get(`${method}|*`) ?? [])];
+  }
+}
+
+function firstKey(method: string, toks: readonly Tok[]): string {
+  const first = toks[1];
+  if (first === undefined) return `${method}|/`;
+  return first.t === 'lit' ? `${method}|=${first.v}` : `${method}|*`;
+}
+
+function push<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /** An IAM policy document as API Gateway expects it from an authorizer. */

@@ -85,6 +85,17 @@ describe('compilePolicy', () => {
     expect(policy.Statement).toHaveLength(1);
   });
 
+  it('drops an Allow pattern that a broader allowed pattern already covers', () => {
+    const r: R[] = [
+      { method: 'GET', path: '/r/{id}' },
+      { method: 'GET', path: '/r/{id}/items' },
+      { method: 'GET', path: '/r/{id}/items/{itemId}' },
+    ];
+    const compiled = compilePolicy(table(r), () => true);
+    expect(compiled.allow).toEqual(['GET/r/*']);
+    expect(decide(r, new Set(r.map((x) => `${x.method} ${x.path}`)), 'GET', '/r/1/items/2').answer).toBe('Allow');
+  });
+
   it('expands * routes into the methods no exact route claims', () => {
     const r: R[] = [
       { method: '*', path: '/items/{id}' },
