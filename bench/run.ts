@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: scopegate side by side with the anchors, in one run.
- *   1. warm decisions on distinct tokens, RS256/ES256/EdDSA: scopegate vs the floor
+ *   1. warm decisions on distinct tokens, RS256/ES256/EdDSA: scopegate (its Lambda bundle) vs the floor
  *      (node:crypto verify + JSON.parse), aws-jwt-verify, jose, fast-jwt, jsonwebtoken+jwks-rsa;
  *   2. cold start of the minified bundles (scopegate vs a bare aws-jwt-verify handler), bundle sizes;
  *   3. policy build time and size for 10/100/1000 routes, structured and unstructured;
@@ -20,7 +20,6 @@ import { createVerifier } from 'fast-jwt';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
 import { JwksClient } from 'jwks-rsa';
-import { createHandler } from '../functions/authorizer/handler';
 import { compilePolicy, renderPolicy } from '../functions/authorizer/policy';
 import { parseRouteTemplate } from '../functions/authorizer/routes';
 import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../lib/bundle-options';
@@ -56,7 +55,19 @@ function median(xs: number[]) {
 
 type Verify = (token: string) => unknown;
 
+type CreateHandler = typeof import('../functions/authorizer/handler').createHandler;
+
+/** The authorizer as Lambda runs it: the minified bundle, not the TypeScript sources. */
+async function bundledCreateHandler(): Promise<CreateHandler> {
+  const dir = join(OUT, 'bundles');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'scopegate-authorizer.mjs');
+  await bundle(join(ROOT, 'functions/authorizer/handler.ts'), path);
+  return ((await import(path)) as { createHandler: CreateHandler }).createHandler;
+}
+
 async function warm(server: JwksServer, jwksUri: string) {
+  const createHandler = await bundledCreateHandler();
   const results: Record<string, Record<string, ReturnType<typeof stats> & { ratioToFloor: number }>> = {};
   const tokensPerAlg = SMOKE ? 60 : 3000;
   const rounds = SMOKE ? 2 : 10;
@@ -263,6 +274,7 @@ function policies() {
 }
 
 async function concurrency(jwksUri: string, server: JwksServer) {
+  const createHandler = await bundledCreateHandler();
   const key = makeKey('ES256', 'conc-1');
   server.keys = [key.publicJwk];
   server.fetches = 0;

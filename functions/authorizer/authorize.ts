@@ -61,12 +61,17 @@ export class Authorizer {
   private readonly config: AuthorizerConfig;
   private readonly now: () => number;
   private readonly compiled = new Map<string, CompiledPolicy>();
+  /** Per-route scope verdicts by the token's scope list (before step-up). */
+  private readonly scopeVerdicts = new Map<string, boolean[]>();
+  /** Indexes of the routes with `maxAuthAgeSeconds`. */
+  private readonly stepUp: number[];
   private readonly rendered = new Map<string, { policy: PolicyDocument; bytes: number }>();
 
   constructor(options: AuthorizerOptions) {
     this.config = options.config;
     this.now = options.now ?? Date.now;
     this.verifier = new TokenVerifier(options.config, options.keys, this.now);
+    this.stepUp = options.config.routes.flatMap((r, i) => (r.maxAuthAgeSeconds === undefined ? [] : [i]));
   }
 
   /** Decide for one request. Never rejects: failures come back as `unauthorized` or `error`. */
@@ -103,16 +108,27 @@ export class Authorizer {
 
   private decideFor(token: VerifiedToken, methodArn: string, latency: () => number): Decision {
     const arn = parseMethodArn(methodArn);
-    const granted = new Set(token.scopes);
-    const nowSeconds = this.now() / 1000;
     const routes = this.config.routes;
-    const verdicts = routes.map((route) => {
-      if (missingScopes(route.scopes, granted).length > 0) return false;
-      if (route.maxAuthAgeSeconds === undefined) return true;
-      // The Allow must hold for as long as API Gateway may cache it.
-      return token.authTime !== undefined && nowSeconds - token.authTime + this.config.policyCacheTtlSeconds <= route.maxAuthAgeSeconds;
-    });
-    const mask = verdicts.map((v) => (v ? '1' : '0')).join('');
+    const scopeKey = token.scopes.join(' ');
+    let byScope = this.scopeVerdicts.get(scopeKey);
+    if (byScope === undefined) {
+      const granted = new Set(token.scopes);
+      byScope = routes.map((route) => missingScopes(route.scopes, granted).length === 0);
+      remember(this.scopeVerdicts, scopeKey, byScope);
+    }
+    let verdicts = byScope;
+    if (this.stepUp.length > 0) {
+      const nowSeconds = this.now() / 1000;
+      verdicts = [...byScope];
+      for (const i of this.stepUp) {
+        const max = routes[i]?.maxAuthAgeSeconds as number;
+        // The Allow must hold for as long as API Gateway may cache it.
+        verdicts[i] =
+          byScope[i] === true && token.authTime !== undefined && nowSeconds - token.authTime + this.config.policyCacheTtlSeconds <= max;
+      }
+    }
+    let mask = '';
+    for (const v of verdicts) mask += v ? '1' : '0';
     let compiled = this.compiled.get(mask);
     if (compiled === undefined) {
       compiled = compilePolicy(routes, (i) => verdicts[i] === true);
@@ -132,7 +148,7 @@ export class Authorizer {
     if (route === undefined) reason = Reason.NoRoute;
     else if (verdicts[index]) reason = Reason.Allow;
     else {
-      missing = missingScopes(route.scopes, granted);
+      missing = missingScopes(route.scopes, new Set(token.scopes));
       reason = missing.length > 0 ? Reason.InsufficientScope : Reason.StepUpRequired;
     }
     const context: AuthorizerResult['context'] = {
