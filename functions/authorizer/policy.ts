@@ -135,7 +135,9 @@ function withoutCovered(patterns: { glob: string; toks: Tok[] }[]): string[] {
   // A pattern can only be covered by one of its method whose first segment is the same
   // literal or a wildcard: compare within those groups.
   const groups = new Map<string, number[]>();
-  patterns.forEach((p, i) => push(groups, firstKey((p.toks[0] as { v: string }).v, p.toks), i));
+  patterns.forEach((p, i) => {
+    push(groups, firstKey((p.toks[0] as { v: string }).v, p.toks), i);
+  });
   return patterns
     .filter((p, i) => {
       const method = (p.toks[0] as { v: string }).v;
