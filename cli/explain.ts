@@ -48,6 +48,10 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   'invalid_token.audience':
     'the aud claim names none of the configured audiences (401): request the token for this API (resource/audience)',
   'invalid_token.claims': 'a claim has the wrong type (401)',
+  'invalid_token.inactive': 'the authorization server says the (opaque) token is not active: revoked, expired or unknown (401)',
+  'invalid_token.sender_constraint': 'the token is bound to a client certificate (cnf x5t#S256) that the request did not present (401)',
+  'invalid_token.dpop': 'the token is DPoP-bound and the DPoP proof is missing or invalid (401)',
+  introspection_unavailable: 'the introspection endpoint did not answer in time (500/503): check the authorization server',
   keys_unavailable: 'the issuer key set cannot be fetched and no key is held for this token (500/503): check the JWKS URL and the network',
   config_unavailable: 'the authorizer configuration cannot be read or is invalid (500)',
   internal_error: 'an unexpected error (500)',

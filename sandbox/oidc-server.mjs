@@ -4,14 +4,17 @@
 // in its own process; the parent talks to it over IPC:
 //   {cmd:'rotate'}            put a new signing key first (the old one stays published)
 //   {cmd:'jwks', mode}        make the JWKS endpoint answer 'ok', 'fail' (503) or 'hang'
-//   {cmd:'stats'}             reply {jwksFetches}
+//   {cmd:'introspection', mode} the same for the introspection endpoint
+//   {cmd:'stats'}             reply {jwksFetches, introspections}
 // Environment: TLS_CERT, TLS_KEY (paths), PORT (default 0), AUDIENCE, TOKEN_TTL.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const AUDIENCE = process.env.AUDIENCE ?? 'https://api.example.internal';
+// Tokens for this resource are opaque, for introspection (RFC 7662).
+const OPAQUE_AUDIENCE = process.env.OPAQUE_AUDIENCE ?? 'https://opaque.example.internal';
 const TOKEN_TTL = Number(process.env.TOKEN_TTL ?? 300);
 const ALL_SCOPES = 'telemetry:read telemetry:write system:reboot config:update config:secrets';
 
@@ -19,6 +22,8 @@ export const CLIENTS = [
   { client_id: 'sensor-node-01', client_secret: 'sensor-node-01-secret', scope: 'telemetry:read telemetry:write' },
   { client_id: 'ops-console', client_secret: 'ops-console-secret', scope: 'telemetry:read system:reboot config:update' },
   { client_id: 'dashboard', client_secret: 'dashboard-secret', scope: 'telemetry:read' },
+  // The resource server itself: it only introspects.
+  { client_id: 'scopegate-authorizer', client_secret: 'scopegate-authorizer-secret' },
 ];
 
 function newKey() {
@@ -29,6 +34,8 @@ function newKey() {
 let keys = [newKey()];
 let jwksMode = 'ok';
 let jwksFetches = 0;
+let introspectionMode = 'ok';
+let introspections = 0;
 const hanging = new Set();
 
 const server = createServer({ cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) });
@@ -56,7 +63,10 @@ function makeProvider() {
         defaultResource: () => AUDIENCE,
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, resource) => {
-          if (resource !== AUDIENCE) throw new Provider.errors.InvalidTarget();
+          if (resource === OPAQUE_AUDIENCE) {
+            return { scope: ALL_SCOPES, audience: OPAQUE_AUDIENCE, accessTokenTTL: TOKEN_TTL, accessTokenFormat: 'opaque' };
+          }
+          if (resource !== AUDIENCE) throw new errors.InvalidTarget();
           return {
             scope: ALL_SCOPES,
             audience: AUDIENCE,
@@ -69,11 +79,23 @@ function makeProvider() {
     },
   });
   provider.proxy = false;
+  provider.on('server_error', (_ctx, error) => console.error('oidc-provider server_error:', error));
   return provider;
 }
 
 let callback = makeProvider().callback();
 server.on('request', (req, res) => {
+  if (req.url === '/token/introspection') {
+    introspections++;
+    if (introspectionMode === 'fail') {
+      res.writeHead(503).end('unavailable');
+      return;
+    }
+    if (introspectionMode === 'hang') {
+      hanging.add(res);
+      return;
+    }
+  }
   if (req.url === '/jwks') {
     jwksFetches++;
     if (jwksMode === 'fail') {
@@ -97,12 +119,25 @@ process.on('message', (msg) => {
     jwksMode = msg.mode;
     if (jwksMode !== 'hang') for (const res of hanging) res.destroy();
     process.send({ ok: true });
+  } else if (msg.cmd === 'introspection') {
+    introspectionMode = msg.mode;
+    if (introspectionMode !== 'hang') for (const res of hanging) res.destroy();
+    process.send({ ok: true });
   } else if (msg.cmd === 'stats') {
-    process.send({ jwksFetches });
+    process.send({ jwksFetches, introspections });
   }
 });
 process.on('disconnect', () => process.exit(0));
 
-const info = { issuer, jwksUri: `${issuer}/jwks`, tokenEndpoint: `${issuer}/token`, audience: AUDIENCE, clients: CLIENTS };
+const info = {
+  issuer,
+  jwksUri: `${issuer}/jwks`,
+  tokenEndpoint: `${issuer}/token`,
+  introspectionEndpoint: `${issuer}/token/introspection`,
+  revocationEndpoint: `${issuer}/token/revocation`,
+  audience: AUDIENCE,
+  opaqueAudience: OPAQUE_AUDIENCE,
+  clients: CLIENTS.filter((c) => c.scope !== undefined),
+};
 if (process.send) process.send({ ready: true, ...info });
 else console.log(JSON.stringify(info));

@@ -1,6 +1,7 @@
-import { InvalidTokenError, KeysUnavailableError } from '../shared/errors';
+import { IntrospectionUnavailableError, InvalidTokenError, KeysUnavailableError } from '../shared/errors';
 import { Reason, type ReasonCode } from '../shared/reasons';
 import type { AuthorizerConfig } from './config';
+import type { Introspector } from './introspection';
 import type { KeyStore } from './key-store';
 import { parseMethodArn } from './method-arn';
 import { type CompiledPolicy, compilePolicy, type PolicyDocument, renderPolicy } from './policy';
@@ -46,6 +47,8 @@ export type Decision =
 export interface AuthorizerOptions {
   config: AuthorizerConfig;
   keys: KeyStore;
+  /** Introspects opaque tokens for issuers with `introspection`. */
+  introspector?: Introspector;
   /** The clock, in milliseconds. Default `Date.now`. */
   now?: () => number;
 }
@@ -70,7 +73,7 @@ export class Authorizer {
   constructor(options: AuthorizerOptions) {
     this.config = options.config;
     this.now = options.now ?? Date.now;
-    this.verifier = new TokenVerifier(options.config, options.keys, this.now);
+    this.verifier = new TokenVerifier(options.config, options.keys, this.now, options.introspector);
     this.stepUp = options.config.routes.flatMap((r, i) => (r.maxAuthAgeSeconds === undefined ? [] : [i]));
   }
 
@@ -88,7 +91,12 @@ export class Authorizer {
           record: { reason: error.reason, effect: 'unauthorized', detail: error.message, latencyMs: latency() },
         };
       }
-      const reason = error instanceof KeysUnavailableError ? Reason.KeysUnavailable : Reason.Internal;
+      const reason =
+        error instanceof KeysUnavailableError
+          ? Reason.KeysUnavailable
+          : error instanceof IntrospectionUnavailableError
+            ? Reason.IntrospectionUnavailable
+            : Reason.Internal;
       return {
         outcome: 'error',
         error: error as Error,

@@ -11,14 +11,27 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 /** Where the scopes are read from in a token. */
 export type ScopeClaim = 'scope' | 'scp';
 
-/** RFC 7662 introspection settings of an issuer, validated but served by a later release. */
+/**
+ * RFC 7662 introspection settings of an issuer. The client authenticates with
+ * `client_secret_basic` (a secret inline, or in an SSM parameter — which may reference
+ * Secrets Manager as `/aws/reference/secretsmanager/NAME`), or with a client certificate
+ * (RFC 8705 `tls_client_auth`, PEM inline or in SSM parameters).
+ */
 export interface IntrospectionConfig {
   endpoint: string;
   clientId: string;
   clientSecret?: string;
   clientSecretParameter?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  clientCertificateParameter?: string;
+  clientKeyParameter?: string;
+  /** Keep an answer at most this long, in seconds (never beyond the token's `exp`). Default 60. */
   cacheMaxSeconds: number;
+  /** Deadline of one introspection call, in milliseconds. Default 100. */
   timeoutMs: number;
+  /** Introspect this issuer's JWTs too, after local verification (e.g. to honour revocation). Default false. */
+  forJwts: boolean;
 }
 
 /** A trusted issuer, validated. */
@@ -156,18 +169,29 @@ function parseAlgorithms(value: unknown, field: string): SignatureAlgorithm[] {
 function parseIntrospection(value: unknown, field: string): IntrospectionConfig | undefined {
   if (value === undefined) return undefined;
   if (!isObject(value)) throw new ConfigError(field, 'must be an object');
-  rejectUnknown(value, field, ['endpoint', 'clientId', 'clientSecret', 'clientSecretParameter', 'cacheMaxSeconds', 'timeoutMs']);
+  const optional = [
+    'clientSecret',
+    'clientSecretParameter',
+    'clientCertificate',
+    'clientKey',
+    'clientCertificateParameter',
+    'clientKeyParameter',
+  ] as const;
+  rejectUnknown(value, field, ['endpoint', 'clientId', ...optional, 'cacheMaxSeconds', 'timeoutMs', 'forJwts']);
   const out: IntrospectionConfig = {
     endpoint: httpsUrl(value.endpoint, `${field}.endpoint`),
     clientId: str(value.clientId, `${field}.clientId`),
-    clientSecret: value.clientSecret === undefined ? undefined : str(value.clientSecret, `${field}.clientSecret`),
-    clientSecretParameter:
-      value.clientSecretParameter === undefined ? undefined : str(value.clientSecretParameter, `${field}.clientSecretParameter`),
     cacheMaxSeconds: int(value.cacheMaxSeconds, `${field}.cacheMaxSeconds`, 60, 0, 3600),
     timeoutMs: int(value.timeoutMs, `${field}.timeoutMs`, 100, 10, 5000),
+    forJwts: value.forJwts === true,
   };
-  if ((out.clientSecret === undefined) === (out.clientSecretParameter === undefined)) {
-    throw new ConfigError(field, 'needs exactly one of clientSecret and clientSecretParameter');
+  for (const name of optional) if (value[name] !== undefined) out[name] = str(value[name], `${field}.${name}`);
+  const secret = [out.clientSecret, out.clientSecretParameter].filter((v) => v !== undefined).length;
+  const cert = out.clientCertificate !== undefined || out.clientCertificateParameter !== undefined;
+  const key = out.clientKey !== undefined || out.clientKeyParameter !== undefined;
+  if (cert !== key) throw new ConfigError(field, 'a client certificate needs its key, and a key its certificate');
+  if (secret > 1 || (secret === 0 && !cert)) {
+    throw new ConfigError(field, 'needs exactly one of clientSecret and clientSecretParameter, or a client certificate and key');
   }
   return out;
 }

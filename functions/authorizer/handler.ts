@@ -4,6 +4,7 @@ import { Reason } from '../shared/reasons';
 import { Authorizer } from './authorize';
 import { type AuthorizerConfig, parseConfigJson } from './config';
 import { type ConfigSource, InlineConfigSource, SsmConfigSource } from './config-source';
+import { httpsIntrospection, type IntrospectionCall, Introspector, type SecretReader } from './introspection';
 import { HttpsJwksFetcher, type JwksFetcher, KeyStore } from './key-store';
 import { powertoolsTelemetry, type Telemetry } from './telemetry';
 
@@ -24,6 +25,10 @@ export interface HandlerDependencies {
   now?: () => number;
   /** Logs and metrics. Default Powertools. */
   telemetry?: Telemetry;
+  /** The introspection call. Default HTTPS (with `ca`). */
+  introspection?: IntrospectionCall;
+  /** Reads secrets by SSM parameter name. Default SSM. */
+  secrets?: SecretReader;
 }
 
 function configSourceFrom(env: Record<string, string | undefined>): ConfigSource {
@@ -54,6 +59,7 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
   const source = deps.configSource ?? configSourceFrom(env);
   const telemetry = deps.telemetry ?? powertoolsTelemetry();
   let keys: KeyStore | undefined;
+  const introspector = new Introspector({ call: deps.introspection ?? httpsIntrospection(deps.ca), secrets: deps.secrets, now: deps.now });
   let current: { text: string; authorizer: Authorizer } | undefined;
 
   const keyStoreFor = (config: AuthorizerConfig): KeyStore => {
@@ -75,7 +81,7 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
     for (const warning of warnings) telemetry.warn('config_warning', { warning });
     const store = keyStoreFor(config);
     for (const issuer of config.issuers) if (!store.hasKeys(issuer.jwksUri)) void store.prefetch(issuer.jwksUri);
-    current = { text, authorizer: new Authorizer({ config, keys: store, now: deps.now }) };
+    current = { text, authorizer: new Authorizer({ config, keys: store, introspector, now: deps.now }) };
     return current.authorizer;
   };
 

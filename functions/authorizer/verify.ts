@@ -4,22 +4,35 @@ import { InvalidTokenError } from '../shared/errors';
 import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
 import { Reason } from '../shared/reasons';
 import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from './config';
+import type { Introspector } from './introspection';
 import type { KeyStore } from './key-store';
 import { readScopes } from './scopes';
-import { decodeJwt } from './token';
+import { decodeJwt, looksLikeJwt } from './token';
 
 /** A token that passed every check, with what the decision needs of it. */
 export interface VerifiedToken {
   issuer: IssuerConfig;
+  /** The signing key, or `-` for an introspected token. */
   kid: string;
-  alg: SignatureAlgorithm;
+  /** The JWS algorithm, or `introspection`. */
+  alg: SignatureAlgorithm | 'introspection';
   sub: string | undefined;
   clientId: string | undefined;
   scopes: string[];
   /** `auth_time`, else `iat`, in seconds since the epoch; for step-up. */
   authTime: number | undefined;
-  /** `exp`, in seconds since the epoch. */
-  exp: number;
+  /** `exp`, in seconds since the epoch, when known. */
+  exp: number | undefined;
+  /** The confirmation claim (RFC 7800): `x5t#S256` (RFC 8705) or `jkt` (RFC 9449), when present. */
+  cnf: Record<string, unknown> | undefined;
+}
+
+function confirmation(payload: Record<string, unknown>): Record<string, unknown> | undefined {
+  const cnf = payload.cnf;
+  if (cnf === undefined) return undefined;
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))
+    throw new InvalidTokenError(Reason.Claims, 'the cnf claim is not an object');
+  return cnf as Record<string, unknown>;
 }
 
 function optionalString(payload: Record<string, unknown>, claim: string): string | undefined {
@@ -46,17 +59,76 @@ function optionalNumber(payload: Record<string, unknown>, claim: string): number
  */
 export class TokenVerifier {
   private readonly byIssuer: Map<string, IssuerConfig>;
+  private readonly introspected: IssuerConfig[];
 
   constructor(
     private readonly config: AuthorizerConfig,
     private readonly keys: KeyStore,
     private readonly nowMs: () => number = Date.now,
+    private readonly introspector?: Introspector,
   ) {
     this.byIssuer = new Map(config.issuers.map((i) => [i.issuer, i]));
+    this.introspected = config.issuers.filter((i) => i.introspection !== undefined);
   }
 
-  /** Verify a compact JWS; rejects with {@link InvalidTokenError} or a keys-unavailable error. */
+  /**
+   * Verify a bearer token: a compact JWS locally, anything else by introspection at the
+   * issuers that have it. Rejects with {@link InvalidTokenError}, or a keys- or
+   * introspection-unavailable error.
+   */
   async verify(token: string): Promise<VerifiedToken> {
+    if (this.introspected.length > 0 && !looksLikeJwt(token)) return this.verifyOpaque(token);
+    const verified = await this.verifyJwt(token);
+    const introspection = verified.issuer.introspection;
+    if (introspection?.forJwts && this.introspector) {
+      const answer = await this.introspector.introspect(introspection, token);
+      if (answer.active !== true) throw new InvalidTokenError(Reason.Inactive, 'the authorization server says the token is not active');
+    }
+    return verified;
+  }
+
+  private async verifyOpaque(token: string): Promise<VerifiedToken> {
+    if (this.introspector === undefined) throw new InvalidTokenError(Reason.Malformed, 'not a JWT, and no introspection is configured');
+    if (token.length > 4096 || !/^[\x21-\x7E]+$/.test(token)) throw new InvalidTokenError(Reason.Malformed, 'not a token');
+    for (const issuer of this.introspected) {
+      const answer = await this.introspector.introspect(issuer.introspection as NonNullable<IssuerConfig['introspection']>, token);
+      if (answer.active !== true) continue;
+      return this.checkIntrospected(issuer, answer);
+    }
+    throw new InvalidTokenError(Reason.Inactive, 'no authorization server says the token is active');
+  }
+
+  /** RFC 7662 §2.2: trust `active`, then check what the answer says like a JWT's claims. */
+  private checkIntrospected(issuer: IssuerConfig, answer: Record<string, unknown>): VerifiedToken {
+    const now = this.nowMs() / 1000;
+    const tolerance = this.config.clockToleranceSeconds;
+    if (answer.iss !== undefined && answer.iss !== issuer.issuer)
+      throw new InvalidTokenError(Reason.Issuer, 'the answer names another issuer');
+    if (answer.aud !== undefined) {
+      const audiences = typeof answer.aud === 'string' ? [answer.aud] : answer.aud;
+      if (!Array.isArray(audiences) || !audiences.some((a) => typeof a === 'string' && issuer.audience.includes(a))) {
+        throw new InvalidTokenError(Reason.Audience, 'the token is not for this audience');
+      }
+    }
+    const exp = optionalNumber(answer, 'exp');
+    if (exp !== undefined && exp + tolerance < now) throw new InvalidTokenError(Reason.Expired, 'the token has expired');
+    const nbf = optionalNumber(answer, 'nbf');
+    if (nbf !== undefined && nbf - tolerance > now) throw new InvalidTokenError(Reason.NotYetValid, 'the token is not valid yet');
+    const scope = answer.scope;
+    return {
+      issuer,
+      kid: '-',
+      alg: 'introspection',
+      sub: optionalString(answer, 'sub'),
+      clientId: optionalString(answer, 'client_id'),
+      scopes: typeof scope === 'string' ? scope.split(' ').filter((s) => s.length > 0) : [],
+      authTime: optionalNumber(answer, 'auth_time') ?? optionalNumber(answer, 'iat'),
+      exp,
+      cnf: confirmation(answer),
+    };
+  }
+
+  private async verifyJwt(token: string): Promise<VerifiedToken> {
     const { header, payload } = decodeJwt(token);
     const alg = header.alg;
     if (typeof alg !== 'string') throw new InvalidTokenError(Reason.Malformed, 'the header has no alg');
@@ -127,6 +199,7 @@ export class TokenVerifier {
       scopes: readScopes(payload, issuer.scopeClaim),
       authTime: authTime ?? iat,
       exp,
+      cnf: confirmation(payload),
     };
   }
 }

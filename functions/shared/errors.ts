@@ -32,6 +32,18 @@ export class KeysUnavailableError extends ScopegateError {
   }
 }
 
+/** The introspection endpoint did not answer in time, or not with JSON. */
+export class IntrospectionUnavailableError extends ScopegateError {
+  constructor(
+    readonly endpoint: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'IntrospectionUnavailableError';
+  }
+}
+
 /** The configuration is invalid; `field` names the offending path, e.g. `issuers[0].audience`. */
 export class ConfigError extends ScopegateError {
   constructor(

@@ -16,6 +16,15 @@ export interface HttpGetOptions {
   headers?: Record<string, string>;
   /** Abort the request early. */
   signal?: AbortSignal;
+  /** Client certificate and key (PEM) for mutual TLS (RFC 8705). */
+  cert?: string;
+  key?: string;
+}
+
+/** Options of {@link httpSend}: a method and a body besides those of a GET. */
+export interface HttpSendOptions extends HttpGetOptions {
+  method?: 'GET' | 'POST';
+  body?: string;
 }
 
 /** A fetched response: status, headers and the whole (capped) body. */
@@ -32,6 +41,11 @@ export interface HttpResponse {
  * the caller past `timeoutMs` or `maxBytes`.
  */
 export function httpGet(url: string, options: HttpGetOptions = {}): Promise<HttpResponse> {
+  return httpSend(url, { ...options, method: 'GET' });
+}
+
+/** {@link httpGet} for any method: the same deadline, cap, redirect and status rules. */
+export function httpSend(url: string, options: HttpSendOptions = {}): Promise<HttpResponse> {
   const timeoutMs = options.timeoutMs ?? 3000;
   const maxBytes = options.maxBytes ?? 65536;
   let parsed: URL;
@@ -62,9 +76,15 @@ export function httpGet(url: string, options: HttpGetOptions = {}): Promise<Http
     const req = send(
       parsed,
       {
-        method: 'GET',
-        headers: { accept: 'application/json', ...options.headers },
+        method: options.method ?? 'GET',
+        headers: {
+          accept: 'application/json',
+          ...(options.body !== undefined ? { 'content-length': String(Buffer.byteLength(options.body)) } : {}),
+          ...options.headers,
+        },
         ca: options.ca,
+        cert: options.cert,
+        key: options.key,
         agent: false,
       },
       (res) => {
@@ -104,7 +124,7 @@ export function httpGet(url: string, options: HttpGetOptions = {}): Promise<Http
     );
     options.signal?.addEventListener('abort', onAbort);
     req.on('error', (cause) => finish(new FetchError(url, 'network', `request failed: ${cause.message}`, { cause })));
-    req.end();
+    req.end(options.body);
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * Stable reason codes written in every decision log line and counted as metrics.
  * `invalid_token.*` codes become a 401, `insufficient_scope`, `step_up_required` and
- * `no_route` a Deny (403), `keys_unavailable`, `config_unavailable` and `internal_error` a 500.
+ * `no_route` a Deny (403), `keys_unavailable`, `introspection_unavailable`, `config_unavailable` and
+ * `internal_error` a 500.
  */
 export const Reason = {
   Allow: 'allow',
@@ -26,7 +27,11 @@ export const Reason = {
   IssuedInFuture: 'invalid_token.issued_in_future',
   Audience: 'invalid_token.audience',
   Claims: 'invalid_token.claims',
+  Inactive: 'invalid_token.inactive',
+  SenderConstraint: 'invalid_token.sender_constraint',
+  Dpop: 'invalid_token.dpop',
   KeysUnavailable: 'keys_unavailable',
+  IntrospectionUnavailable: 'introspection_unavailable',
   ConfigUnavailable: 'config_unavailable',
   Internal: 'internal_error',
 } as const;

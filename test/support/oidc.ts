@@ -9,10 +9,14 @@ export interface OidcServer {
   jwksUri: string;
   tokenEndpoint: string;
   audience: string;
+  opaqueAudience: string;
+  introspectionEndpoint: string;
+  /** POST a form to the server as a client (Basic auth); resolves to status and JSON body. */
+  post(path: string, clientId: string, form: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }>;
   /** Ask the child something over IPC and wait for its answer. */
   send(message: Record<string, unknown>): Promise<Record<string, unknown>>;
-  /** A fresh access token by client credentials. */
-  token(clientId: string, scope?: string): Promise<string>;
+  /** A fresh access token by client credentials (for `resource`, default the JWT audience). */
+  token(clientId: string, scope?: string, resource?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -38,46 +42,46 @@ export async function startOidcServer(env: Record<string, string> = {}): Promise
     queue = next;
     return next;
   };
-  const secrets: Record<string, string> = {
-    'sensor-node-01': 'sensor-node-01-secret',
-    'ops-console': 'ops-console-secret',
-    dashboard: 'dashboard-secret',
-  };
-  const token = (clientId: string, scope?: string) =>
-    new Promise<string>((resolve, reject) => {
-      const body = new URLSearchParams({
-        grant_type: 'client_credentials',
-        resource: info.audience as string,
-        ...(scope ? { scope } : {}),
-      }).toString();
+  // Each demo client's secret is its id followed by "-secret" (sandbox/oidc-server.mjs).
+  const post = (path: string, clientId: string, form: Record<string, string>) =>
+    new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+      const body = new URLSearchParams(form).toString();
       const req = request(
-        info.tokenEndpoint as string,
+        `${info.issuer}${path}`,
         {
           method: 'POST',
           ca: TLS.cert,
           headers: {
             'content-type': 'application/x-www-form-urlencoded',
-            authorization: `Basic ${Buffer.from(`${clientId}:${secrets[clientId]}`).toString('base64')}`,
+            authorization: `Basic ${Buffer.from(`${clientId}:${clientId}-secret`).toString('base64')}`,
           },
         },
         (res) => {
           let text = '';
           res.on('data', (d) => (text += d));
-          res.on('end', () => {
-            const json = JSON.parse(text) as { access_token?: string };
-            if (json.access_token) resolve(json.access_token);
-            else reject(new Error(`token endpoint: ${res.statusCode} ${text}`));
-          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
         },
       );
       req.on('error', reject);
       req.end(body);
     });
+  const token = async (clientId: string, scope?: string, resource?: string) => {
+    const { status, json } = await post('/token', clientId, {
+      grant_type: 'client_credentials',
+      resource: resource ?? (info.audience as string),
+      ...(scope ? { scope } : {}),
+    });
+    if (typeof json.access_token !== 'string') throw new Error(`token endpoint: ${status} ${JSON.stringify(json)}`);
+    return json.access_token;
+  };
   return {
     issuer: info.issuer as string,
     jwksUri: info.jwksUri as string,
     tokenEndpoint: info.tokenEndpoint as string,
     audience: info.audience as string,
+    opaqueAudience: info.opaqueAudience as string,
+    introspectionEndpoint: info.introspectionEndpoint as string,
+    post,
     send,
     token,
     stop: async () => {

@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { FetchError, IntrospectionUnavailableError } from '../shared/errors';
+import { httpSend } from '../shared/http';
+import type { IntrospectionConfig } from './config';
+
+/** An RFC 7662 answer, parsed; the caller checks `active`, `iss`, `aud`, `exp`. */
+export type IntrospectionAnswer = Record<string, unknown>;
+
+/** Calls an introspection endpoint; injected in tests. */
+export type IntrospectionCall = (config: IntrospectionConfig, token: string, credentials: Credentials) => Promise<IntrospectionAnswer>;
+
+/** How the authorizer authenticates to the introspection endpoint. */
+export interface Credentials {
+  clientSecret?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+}
+
+/** Reads a secret by SSM parameter name. */
+export type SecretReader = (name: string) => Promise<string>;
+
+/** The default {@link SecretReader}: SSM GetParameter with decryption, loaded on first use. */
+export const ssmSecretReader: SecretReader = async (name) => {
+  const sdk = await import('@aws-sdk/client-ssm');
+  const out = await new sdk.SSMClient({}).send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }));
+  const value = out.Parameter?.Value;
+  if (value === undefined) throw new Error(`parameter ${name} has no value`);
+  return value;
+};
+
+/**
+ * The default {@link IntrospectionCall}: POST `token` and `token_type_hint=access_token`
+ * (RFC 7662 §2.1), `client_secret_basic` or a client certificate, within `timeoutMs`.
+ */
+export function httpsIntrospection(ca?: string | string[]): IntrospectionCall {
+  return async (config, token, credentials) => {
+    const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (credentials.clientSecret !== undefined) {
+      // RFC 6749 §2.3.1: the client id and secret are form-urlencoded before Basic encoding.
+      const user = encodeURIComponent(config.clientId);
+      const pass = encodeURIComponent(credentials.clientSecret);
+      headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    } else {
+      form.set('client_id', config.clientId);
+    }
+    const response = await httpSend(config.endpoint, {
+      method: 'POST',
+      body: form.toString(),
+      headers,
+      timeoutMs: config.timeoutMs,
+      maxBytes: 65536,
+      ca,
+      cert: credentials.clientCertificate,
+      key: credentials.clientKey,
+    });
+    try {
+      const json = JSON.parse(response.body.toString('utf8')) as unknown;
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not an object');
+      return json as IntrospectionAnswer;
+    } catch (cause) {
+      throw new FetchError(config.endpoint, 'content', 'the introspection answer is not a JSON object', { cause });
+    }
+  };
+}
+
+/** Options of {@link Introspector}. */
+export interface IntrospectorOptions {
+  call?: IntrospectionCall;
+  secrets?: SecretReader;
+  /** The clock, in milliseconds. */
+  now?: () => number;
+  /** Most answers held at once. Default 10000. */
+  maxEntries?: number;
+}
+
+/**
+ * Introspects opaque tokens: answers are cached by a hash of the token (never the token
+ * itself), never beyond the token's `exp` nor `cacheMaxSeconds`; identical concurrent
+ * introspections share one call; a failed or late call rejects with
+ * {@link IntrospectionUnavailableError}, so the caller fails closed.
+ */
+export class Introspector {
+  private readonly call: IntrospectionCall;
+  private readonly secrets: SecretReader;
+  private readonly now: () => number;
+  private readonly maxEntries: number;
+  private readonly cache = new Map<string, { until: number; answer: IntrospectionAnswer }>();
+  private readonly inflight = new Map<string, Promise<IntrospectionAnswer>>();
+  private readonly credentials = new Map<IntrospectionConfig, Promise<Credentials>>();
+  /** How many calls reached the endpoint, for tests and metrics. */
+  calls = 0;
+
+  constructor(options: IntrospectorOptions = {}) {
+    this.call = options.call ?? httpsIntrospection();
+    this.secrets = options.secrets ?? ssmSecretReader;
+    this.now = options.now ?? Date.now;
+    this.maxEntries = options.maxEntries ?? 10_000;
+  }
+
+  private credentialsFor(config: IntrospectionConfig): Promise<Credentials> {
+    let pending = this.credentials.get(config);
+    if (pending === undefined) {
+      const read = async (inline: string | undefined, parameter: string | undefined) =>
+        inline ?? (parameter !== undefined ? this.secrets(parameter) : undefined);
+      pending = (async () => ({
+        clientSecret: await read(config.clientSecret, config.clientSecretParameter),
+        clientCertificate: await read(config.clientCertificate, config.clientCertificateParameter),
+        clientKey: await read(config.clientKey, config.clientKeyParameter),
+      }))();
+      // A failed read is retried on the next request rather than remembered.
+      pending.catch(() => this.credentials.delete(config));
+      this.credentials.set(config, pending);
+    }
+    return pending;
+  }
+
+  /** The answer for `token` from `config.endpoint`, cached. */
+  async introspect(config: IntrospectionConfig, token: string): Promise<IntrospectionAnswer> {
+    const key = `${config.endpoint}\n${createHash('sha256').update(token).digest('base64url')}`;
+    const now = this.now();
+    const hit = this.cache.get(key);
+    if (hit !== undefined && hit.until > now) return hit.answer;
+    let pending = this.inflight.get(key);
+    if (pending === undefined) {
+      pending = this.fetch(config, token, key).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async fetch(config: IntrospectionConfig, token: string, key: string): Promise<IntrospectionAnswer> {
+    let answer: IntrospectionAnswer;
+    try {
+      const credentials = await this.credentialsFor(config);
+      this.calls++;
+      answer = await this.call(config, token, credentials);
+    } catch (error) {
+      throw new IntrospectionUnavailableError(config.endpoint, `introspection failed: ${(error as Error).message}`, { cause: error });
+    }
+    const now = this.now();
+    let until = now + config.cacheMaxSeconds * 1000;
+    if (typeof answer.exp === 'number') until = Math.min(until, answer.exp * 1000);
+    if (until > now) {
+      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(key, { until, answer });
+    }
+    return answer;
+  }
+}
