@@ -7,7 +7,8 @@ import { parseMethodArn } from './method-arn';
 import { type CompiledPolicy, compilePolicy, type PolicyDocument, renderPolicy } from './policy';
 import { resolveRoute } from './routes';
 import { missingScopes } from './scopes';
-import { extractBearer } from './token';
+import { type RequestBinding, SenderConstraintChecker } from './sender-constraint';
+import { extractCredentials } from './token';
 import { TokenVerifier, type VerifiedToken } from './verify';
 
 /** What API Gateway gets back for a token that verified. */
@@ -68,22 +69,30 @@ export class Authorizer {
   private readonly scopeVerdicts = new Map<string, boolean[]>();
   /** Indexes of the routes with `maxAuthAgeSeconds`. */
   private readonly stepUp: number[];
+  private readonly senders: SenderConstraintChecker;
   private readonly rendered = new Map<string, { policy: PolicyDocument; bytes: number }>();
 
   constructor(options: AuthorizerOptions) {
     this.config = options.config;
     this.now = options.now ?? Date.now;
     this.verifier = new TokenVerifier(options.config, options.keys, this.now, options.introspector);
+    this.senders = new SenderConstraintChecker({ now: this.now });
     this.stepUp = options.config.routes.flatMap((r, i) => (r.maxAuthAgeSeconds === undefined ? [] : [i]));
   }
 
-  /** Decide for one request. Never rejects: failures come back as `unauthorized` or `error`. */
-  async decide(authorization: string | undefined, methodArn: string): Promise<Decision> {
+  /**
+   * Decide for one request. `request` carries what a REQUEST event knows of the HTTP
+   * request (method, URL, DPoP proof, client certificate), for sender-constrained tokens.
+   * Never rejects: failures come back as `unauthorized` or `error`.
+   */
+  async decide(authorization: string | undefined, methodArn: string, request?: RequestBinding): Promise<Decision> {
     const started = performance.now();
     const latency = () => Math.round((performance.now() - started) * 1000) / 1000;
     let token: VerifiedToken;
     try {
-      token = await this.verifier.verify(extractBearer(authorization, this.config.maxTokenBytes));
+      const { scheme, token: value } = extractCredentials(authorization, this.config.maxTokenBytes);
+      token = await this.verifier.verify(value);
+      this.senders.check(token, scheme, value, request, token.issuer.senderConstraint === 'required');
     } catch (error) {
       if (error instanceof InvalidTokenError) {
         return {

@@ -49,6 +49,11 @@ export interface IssuerConfig {
   /** The claim scopes are read from; `undefined` means `scope`, then `scp`. */
   scopeClaim: ScopeClaim | undefined;
   introspection: IntrospectionConfig | undefined;
+  /**
+   * `required` refuses tokens without a confirmation (`cnf`): certificate-bound (RFC 8705)
+   * or DPoP-bound (RFC 9449). Default `optional`: bound tokens are checked, others pass.
+   */
+  senderConstraint: 'optional' | 'required';
 }
 
 /** A route and what it requires, validated. */
@@ -198,7 +203,20 @@ function parseIntrospection(value: unknown, field: string): IntrospectionConfig 
 
 function parseIssuer(value: unknown, field: string): IssuerConfig {
   if (!isObject(value)) throw new ConfigError(field, 'must be an object');
-  rejectUnknown(value, field, ['issuer', 'jwksUri', 'audience', 'algorithms', 'tokenType', 'scopeClaim', 'introspection']);
+  rejectUnknown(value, field, [
+    'issuer',
+    'jwksUri',
+    'audience',
+    'algorithms',
+    'tokenType',
+    'scopeClaim',
+    'introspection',
+    'senderConstraint',
+  ]);
+  const senderConstraint = value.senderConstraint ?? 'optional';
+  if (senderConstraint !== 'optional' && senderConstraint !== 'required') {
+    throw new ConfigError(`${field}.senderConstraint`, 'must be "optional" or "required"');
+  }
   const scopeClaim = value.scopeClaim;
   if (scopeClaim !== undefined && scopeClaim !== 'scope' && scopeClaim !== 'scp') {
     throw new ConfigError(`${field}.scopeClaim`, 'must be "scope" or "scp"');
@@ -211,6 +229,7 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
     tokenType: value.tokenType === undefined ? undefined : normalizeMediaType(str(value.tokenType, `${field}.tokenType`)),
     scopeClaim,
     introspection: parseIntrospection(value.introspection, `${field}.introspection`),
+    senderConstraint,
   };
 }
 

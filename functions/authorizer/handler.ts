@@ -1,4 +1,10 @@
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+  APIGatewayTokenAuthorizerEvent,
+} from 'aws-lambda';
 import { ConfigError } from '../shared/errors';
 import { Reason } from '../shared/reasons';
 import { Authorizer } from './authorize';
@@ -6,10 +12,16 @@ import { type AuthorizerConfig, parseConfigJson } from './config';
 import { type ConfigSource, InlineConfigSource, SsmConfigSource } from './config-source';
 import { httpsIntrospection, type IntrospectionCall, Introspector, type SecretReader } from './introspection';
 import { HttpsJwksFetcher, type JwksFetcher, KeyStore } from './key-store';
+import type { RequestBinding } from './sender-constraint';
 import { powertoolsTelemetry, type Telemetry } from './telemetry';
 
-/** The events the handler answers: REST API TOKEN and REQUEST authorizer events. */
-export type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent;
+/** The events the handler answers: REST TOKEN and REQUEST events, and HTTP API (payload 2.0) events. */
+export type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2;
+
+/** What the handler answers: an IAM policy (REST), or a simple response (HTTP API payload 2.0). */
+export type AuthorizerResponse =
+  | APIGatewayAuthorizerResult
+  | APIGatewaySimpleAuthorizerWithContextResult<Record<string, string | number | boolean>>;
 
 /** What {@link createHandler} can be given instead of its defaults. */
 export interface HandlerDependencies {
@@ -41,12 +53,49 @@ function configSourceFrom(env: Record<string, string | undefined>): ConfigSource
   return new SsmConfigSource({ name, ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000 });
 }
 
-function authorizationOf(event: AuthorizerEvent): string | undefined {
-  if (event.type === 'TOKEN') return event.authorizationToken;
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (name.toLowerCase() === 'authorization' && typeof value === 'string') return value;
-  }
+function header(headers: Record<string, string | undefined> | null | undefined, wanted: string): string | undefined {
+  for (const [name, value] of Object.entries(headers ?? {})) if (name.toLowerCase() === wanted && typeof value === 'string') return value;
   return undefined;
+}
+
+function isHttpApi(event: AuthorizerEvent): event is APIGatewayRequestAuthorizerEventV2 {
+  return (event as { version?: string }).version === '2.0';
+}
+
+/** The request as the decision sees it: the Authorization value, a method ARN, and (REQUEST events) the binding details. */
+function requestOf(event: AuthorizerEvent): { authorization: string | undefined; methodArn: string; binding?: RequestBinding } {
+  if (isHttpApi(event)) {
+    // HTTP API: decide for the request's own method and path under the route ARN's API and stage.
+    const context = event.requestContext;
+    const stagePrefix = /^(arn:[^:]+:execute-api:[^:]+:\d+:[^/]+\/[^/]+\/)/.exec(event.routeArn)?.[1] ?? event.routeArn;
+    const url = `https://${context.domainName}${event.rawPath}`;
+    return {
+      authorization: header(event.headers, 'authorization'),
+      methodArn: `${stagePrefix}${context.http.method}${event.rawPath}`,
+      binding: {
+        method: context.http.method,
+        url,
+        dpop: header(event.headers, 'dpop'),
+        clientCertPem: context.authentication?.clientCert?.clientCertPem,
+      },
+    };
+  }
+  if (event.type === 'TOKEN') return { authorization: event.authorizationToken, methodArn: event.methodArn };
+  const context = event.requestContext;
+  const host = context?.domainName ?? header(event.headers, 'host');
+  return {
+    authorization: header(event.headers, 'authorization'),
+    methodArn: event.methodArn,
+    binding:
+      context && host
+        ? {
+            method: event.httpMethod,
+            url: `https://${host}${context.path ?? event.path}`,
+            dpop: header(event.headers, 'dpop'),
+            clientCertPem: context.identity?.clientCert?.clientCertPem,
+          }
+        : undefined,
+  };
 }
 
 /**
@@ -54,7 +103,7 @@ function authorizationOf(event: AuthorizerEvent): string | undefined {
  * fetched as soon as the handler is created (during the cold start); a failure there is
  * kept for the first invocation to report, never thrown at import.
  */
-export function createHandler(deps: HandlerDependencies = {}): (event: AuthorizerEvent) => Promise<APIGatewayAuthorizerResult> {
+export function createHandler(deps: HandlerDependencies = {}): (event: AuthorizerEvent) => Promise<AuthorizerResponse> {
   const env = deps.env ?? process.env;
   const source = deps.configSource ?? configSourceFrom(env);
   const telemetry = deps.telemetry ?? powertoolsTelemetry();
@@ -102,10 +151,19 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
       });
       throw new Error('Authorizer configuration unavailable');
     }
-    const decision = await instance.decide(authorizationOf(event), event.methodArn);
+    const request = requestOf(event);
+    const decision = await instance.decide(request.authorization, request.methodArn, request.binding);
     telemetry.decision(decision.record);
     switch (decision.outcome) {
       case 'policy':
+        if (isHttpApi(event)) {
+          // HTTP API simple response: the decision for this request only; cache per route
+          // by adding $context.routeKey to the identity sources (see the README).
+          return {
+            isAuthorized: decision.record.reason === 'allow',
+            context: { ...decision.result.context, reason: decision.record.reason },
+          };
+        }
         return decision.result;
       case 'unauthorized':
         // API Gateway turns exactly this message into a 401.

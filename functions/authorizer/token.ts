@@ -8,7 +8,7 @@ export interface DecodedJwt {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-const BEARER = /^bearer[ \t]+([^\s]+)[ \t]*$/i;
+const CREDENTIALS = /^(bearer|dpop)[ \t]+([^\s]+)[ \t]*$/i;
 
 /**
  * Take the token out of an Authorization value: `Bearer` (any case), one space or tab,
@@ -16,17 +16,27 @@ const BEARER = /^bearer[ \t]+([^\s]+)[ \t]*$/i;
  * costs nothing.
  */
 export function extractBearer(value: string | undefined, maxBytes: number): string {
+  const { scheme, token } = extractCredentials(value, maxBytes);
+  if (scheme !== 'bearer') throw new InvalidTokenError(Reason.Scheme, 'the Authorization scheme is not Bearer');
+  return token;
+}
+
+/**
+ * Take the scheme and token out of an Authorization value: `Bearer` or `DPoP` (RFC 9449),
+ * any case. The length cap is checked first, before any parsing.
+ */
+export function extractCredentials(value: string | undefined, maxBytes: number): { scheme: 'bearer' | 'dpop'; token: string } {
   if (value === undefined || value.trim().length === 0) throw new InvalidTokenError(Reason.Missing, 'no Authorization value');
   if (value.length > maxBytes || Buffer.byteLength(value, 'utf8') > maxBytes) {
     throw new InvalidTokenError(Reason.TooLarge, `Authorization value over ${maxBytes} bytes`);
   }
-  const match = BEARER.exec(value);
+  const match = CREDENTIALS.exec(value);
   if (match === null) {
-    const scheme = /^\S+/.exec(value.trim())?.[0] ?? '';
-    if (scheme.toLowerCase() !== 'bearer') throw new InvalidTokenError(Reason.Scheme, 'the Authorization scheme is not Bearer');
+    const scheme = (/^\S+/.exec(value.trim())?.[0] ?? '').toLowerCase();
+    if (scheme !== 'bearer' && scheme !== 'dpop') throw new InvalidTokenError(Reason.Scheme, 'the Authorization scheme is not Bearer');
     throw new InvalidTokenError(Reason.Malformed, 'the Bearer value is not one token');
   }
-  return match[1] as string;
+  return { scheme: (match[1] as string).toLowerCase() as 'bearer' | 'dpop', token: match[2] as string };
 }
 
 function decodePart(part: string, what: string): Record<string, unknown> {

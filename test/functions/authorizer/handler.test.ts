@@ -1,5 +1,5 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SsmConfigSource } from '../../../functions/authorizer/config-source';
 import { createHandler } from '../../../functions/authorizer/handler';
@@ -32,7 +32,7 @@ describe('handler', () => {
 
   it('returns principalId, policy and context for a valid TOKEN event', async () => {
     const handler = createHandler({ env, ca: TLS.cert, telemetry: captureTelemetry() });
-    const result = await handler(tokenEvent(signJwt(key, claims())));
+    const result = (await handler(tokenEvent(signJwt(key, claims())))) as APIGatewayAuthorizerResult;
     expect(result.principalId).toBe('user-1');
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
     expect(result.context).toMatchObject({ sub: 'user-1', clientId: 'ops-console', issuer: 'https://idp.test/realms/ops' });

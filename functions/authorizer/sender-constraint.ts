@@ -1,0 +1,177 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { verifyJwtSync } from 'aws-jwt-verify/jwt-verifier';
+import { InvalidTokenError } from '../shared/errors';
+import { inspectJwk } from '../shared/jwk-rules';
+import { Reason } from '../shared/reasons';
+import { decodeJwt } from './token';
+import type { VerifiedToken } from './verify';
+
+/** What a REQUEST event tells of the HTTP request, for sender-constrained tokens. */
+export interface RequestBinding {
+  /** HTTP method, upper case. */
+  method: string;
+  /** The URL the client called, without query or fragment (DPoP `htu`). */
+  url: string;
+  /** The `DPoP` header, when present. */
+  dpop: string | undefined;
+  /** The client certificate of a mutual-TLS custom domain (PEM), when present. */
+  clientCertPem: string | undefined;
+}
+
+/** Options of {@link SenderConstraintChecker}. */
+export interface SenderConstraintOptions {
+  /** How far a DPoP proof's `iat` may be from now, in seconds. Default 60. */
+  dpopWindowSeconds?: number;
+  /** The clock, in milliseconds. */
+  now?: () => number;
+  /** Most DPoP `jti`s remembered for replay detection. Default 100000. */
+  maxJtis?: number;
+}
+
+const b64urlSha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('base64url');
+
+/** RFC 7638 JWK thumbprint (SHA-256) of a public key: its required members, sorted, no spaces. */
+export function jwkThumbprint(jwk: Record<string, unknown>): string {
+  const members: Record<string, readonly string[]> = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], OKP: ['crv', 'kty', 'x'] };
+  const names = members[String(jwk.kty)];
+  if (names === undefined) throw new Error(`no thumbprint for kty ${String(jwk.kty)}`);
+  const canonical = `{${names.map((n) => `${JSON.stringify(n)}:${JSON.stringify(jwk[n])}`).join(',')}}`;
+  return b64urlSha256(canonical);
+}
+
+/** RFC 8705 §3.1 `x5t#S256`: base64url SHA-256 of the certificate's DER encoding. */
+export function certificateThumbprint(pem: string): string {
+  return b64urlSha256(new X509Certificate(pem).raw);
+}
+
+/** Normalize a URL for the DPoP `htu` comparison (RFC 9449 §4.3): no query or fragment, lower-case scheme and host. */
+export function normalizeHtu(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
+/**
+ * Checks that a token bound to its sender is used by that sender: a certificate-bound token
+ * (RFC 8705, `cnf.x5t#S256`) only with that client certificate, a DPoP-bound token
+ * (RFC 9449, `cnf.jkt`) only with a fresh, unreplayed proof of the same key for this
+ * method, URL and token. Fails closed: a bound token without the request details (a TOKEN
+ * event) is refused.
+ */
+export class SenderConstraintChecker {
+  private readonly windowSeconds: number;
+  private readonly now: () => number;
+  private readonly maxJtis: number;
+  private readonly seenJtis = new Map<string, number>();
+
+  constructor(options: SenderConstraintOptions = {}) {
+    this.windowSeconds = options.dpopWindowSeconds ?? 60;
+    this.now = options.now ?? Date.now;
+    this.maxJtis = options.maxJtis ?? 100_000;
+  }
+
+  /**
+   * Check `token`, presented with `scheme` (`bearer` or `dpop`) as `accessToken`.
+   * `required` refuses tokens that carry no binding at all.
+   */
+  check(
+    token: VerifiedToken,
+    scheme: 'bearer' | 'dpop',
+    accessToken: string,
+    request: RequestBinding | undefined,
+    required: boolean,
+  ): void {
+    const cnf = token.cnf;
+    const x5t = cnf?.['x5t#S256'];
+    const jkt = cnf?.jkt;
+    if (x5t === undefined && jkt === undefined) {
+      if (scheme === 'dpop') throw new InvalidTokenError(Reason.Dpop, 'the DPoP scheme was used with a token that is not DPoP-bound');
+      if (required) throw new InvalidTokenError(Reason.SenderConstraint, 'this issuer requires sender-constrained tokens');
+      return;
+    }
+    if (request === undefined)
+      throw new InvalidTokenError(Reason.SenderConstraint, 'a sender-constrained token needs a REQUEST authorizer');
+    if (x5t !== undefined) {
+      if (request.clientCertPem === undefined) throw new InvalidTokenError(Reason.SenderConstraint, 'no client certificate was presented');
+      let presented: string;
+      try {
+        presented = certificateThumbprint(request.clientCertPem);
+      } catch {
+        throw new InvalidTokenError(Reason.SenderConstraint, 'the client certificate cannot be read');
+      }
+      if (presented !== x5t)
+        throw new InvalidTokenError(Reason.SenderConstraint, 'the client certificate is not the one the token is bound to');
+    }
+    if (jkt !== undefined) {
+      // RFC 9449 §7.1: a DPoP-bound token under the Bearer scheme is a downgrade.
+      if (scheme !== 'dpop') throw new InvalidTokenError(Reason.Dpop, 'a DPoP-bound token must be sent with the DPoP scheme');
+      this.checkProof(request, accessToken, String(jkt));
+    }
+  }
+
+  private checkProof(request: RequestBinding, accessToken: string, jkt: string): void {
+    const proof = request.dpop;
+    if (proof === undefined || proof.length === 0 || proof.length > 4096) throw new InvalidTokenError(Reason.Dpop, 'no DPoP proof');
+    let header: Record<string, unknown>;
+    let payload: Record<string, unknown>;
+    try {
+      ({ header, payload } = decodeJwt(proof));
+    } catch {
+      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof is not a JWS');
+    }
+    if (header.typ !== 'dpop+jwt') throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof typ is not dpop+jwt');
+    const jwk = header.jwk;
+    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof has no jwk');
+    const key = jwk as Record<string, unknown>;
+    if ('d' in key || 'p' in key || 'k' in key) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof jwk holds private material');
+    const inspected = inspectJwk({ ...key, kid: 'dpop' });
+    if (inspected.alg === undefined || inspected.keyObject === undefined || header.alg !== inspected.alg) {
+      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof key is not usable with its alg');
+    }
+    try {
+      verifyJwtSync(
+        proof,
+        { ...key, alg: inspected.alg, use: 'sig' } as never,
+        { issuer: null, audience: null },
+        () => inspected.keyObject as never,
+      );
+    } catch {
+      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof signature is invalid');
+    }
+    let thumbprint: string;
+    try {
+      thumbprint = jwkThumbprint(key);
+    } catch {
+      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof key has no thumbprint');
+    }
+    if (thumbprint !== jkt) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof key is not the one the token is bound to');
+    if (payload.htm !== request.method) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof htm is not this method');
+    let htu: string;
+    try {
+      htu = normalizeHtu(String(payload.htu));
+    } catch {
+      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof htu is not a URL');
+    }
+    if (htu !== normalizeHtu(request.url)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof htu is not this URL');
+    const nowSeconds = this.now() / 1000;
+    if (typeof payload.iat !== 'number' || Math.abs(nowSeconds - payload.iat) > this.windowSeconds) {
+      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof iat is outside the window');
+    }
+    if (payload.ath !== b64urlSha256(accessToken)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof ath does not match the token');
+    const jti = payload.jti;
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)
+      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof has no jti');
+    this.forgetExpired(nowSeconds);
+    const id = `${jkt}\n${jti}`;
+    if (this.seenJtis.has(id)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof was already used (jti replay)');
+    if (this.seenJtis.size >= this.maxJtis) this.seenJtis.delete(this.seenJtis.keys().next().value as string);
+    this.seenJtis.set(id, payload.iat + this.windowSeconds);
+  }
+
+  private forgetExpired(nowSeconds: number): void {
+    for (const [id, until] of this.seenJtis) {
+      if (until >= nowSeconds) break;
+      this.seenJtis.delete(id);
+    }
+  }
+}
