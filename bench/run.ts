@@ -4,7 +4,9 @@
  *      (node:crypto verify + JSON.parse), aws-jwt-verify, jose, fast-jwt, jsonwebtoken+jwks-rsa;
  *   2. cold start of the minified bundles (scopegate vs a bare aws-jwt-verify handler), bundle sizes;
  *   3. policy build time and size for 10/100/1000 routes, structured and unstructured;
- *   4. 500 concurrent first requests on a cold instance, and the JWKS fetches they cause.
+ *   4. 500 concurrent first requests on a cold instance, and the JWKS fetches they cause;
+ *   5. opaque tokens: a decision with the introspection cache cold (one HTTPS call to a
+ *      loopback introspection endpoint) and warm (no call).
  * `--smoke` runs each part briefly (CI keeps the bench working; no time is asserted).
  */
 import { execFile } from 'node:child_process';
@@ -29,7 +31,7 @@ import { claims, makeKey, signJwt, type TestKey } from '../test/support/jwt';
 import { TLS } from '../test/support/tls';
 
 const SMOKE = process.argv.includes('--smoke');
-/** `--only warm|cold|policies|concurrency` runs one part (the README's numbers come from a full run). */
+/** `--only warm|cold|policies|concurrency|introspection` runs one part (the README's numbers come from a full run). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const wants = (part: string) => ONLY === undefined || ONLY === part;
 const ROOT = join(__dirname, '..');
@@ -293,6 +295,65 @@ async function concurrency(jwksUri: string, server: JwksServer) {
   };
 }
 
+async function introspection() {
+  const { createServer } = await import('node:https');
+  let calls = 0;
+  const server = createServer({ cert: TLS.cert, key: TLS.key }, (req, res) => {
+    calls++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          active: true,
+          scope: 'telemetry:read',
+          client_id: 'bench',
+          sub: 'bench',
+          exp: Math.floor(Date.now() / 1000) + 600,
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const endpoint = `https://127.0.0.1:${(server.address() as { port: number }).port}/introspect`;
+    const createHandler = await bundledCreateHandler();
+    const cfg = {
+      issuers: [
+        {
+          issuer: ISSUER,
+          jwksUri: 'https://keys.invalid/jwks',
+          audience: AUDIENCE,
+          introspection: { endpoint, clientId: 'bench', clientSecret: 'secret', timeoutMs: 1000 },
+        },
+      ],
+      routes: EXAMPLE_ROUTES,
+    };
+    const handler = createHandler({
+      env: { AUTHZ_CONFIG: JSON.stringify(cfg) },
+      ca: TLS.cert,
+      fetcher: { fetch: async () => ({ keys: [] }) },
+      telemetry: silent,
+    });
+    const n = SMOKE ? 20 : 400;
+    const cold: number[] = [];
+    const warmSamples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const token = `opaque-${i}-${Math.random().toString(36).slice(2)}`;
+      const event = { type: 'TOKEN' as const, authorizationToken: `Bearer ${token}`, methodArn: `${ARN}GET/telemetry` };
+      let t0 = process.hrtime.bigint();
+      await handler(event);
+      cold.push(Number(process.hrtime.bigint() - t0) / 1000);
+      t0 = process.hrtime.bigint();
+      await handler(event);
+      warmSamples.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    return { decisions: n, calls, coldCache: stats(cold), warmCache: stats(warmSamples) };
+  } finally {
+    server.close();
+  }
+}
+
 async function main() {
   mkdirSync(OUT, { recursive: true });
   const server = new JwksServer();
@@ -303,12 +364,20 @@ async function main() {
     const warmResults = wants('warm') ? await warm(server, jwksUri) : {};
     const coldResults = wants('cold') ? await cold(jwksUri, server) : undefined;
     const policyResults = wants('policies') ? policies() : [];
-    const report = { machine, warm: warmResults, cold: coldResults, policies: policyResults, concurrency: conc };
+    const introspectionResults = wants('introspection') ? await introspection() : undefined;
+    const report = {
+      machine,
+      warm: warmResults,
+      cold: coldResults,
+      policies: policyResults,
+      concurrency: conc,
+      introspection: introspectionResults,
+    };
     writeFileSync(join(OUT, SMOKE ? 'smoke.json' : ONLY ? `only-${ONLY}.json` : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(
       `machine: ${machine.cpu} x${machine.cores}, Node ${machine.node}, ${machine.date}${SMOKE ? ' (smoke run: numbers are not meaningful)' : ''}`,
     );
-    console.log('\n1. warm decisions, distinct tokens (µs per decision)');
+    if (ONLY === undefined || ONLY === 'warm') console.log('\n1. warm decisions, distinct tokens (µs per decision)');
     for (const [alg, rows] of Object.entries(warmResults)) {
       console.table(
         Object.fromEntries(
@@ -316,12 +385,22 @@ async function main() {
         ),
       );
     }
-    console.log('\n2. cold start to first decision, minified bundles');
-    console.table({ cold: coldResults });
-    console.log('\n3. policies');
-    console.table(policyResults);
-    console.log('\n4. 500 concurrent first requests on a cold instance');
-    console.table({ concurrency: conc });
+    if (coldResults) {
+      console.log('\n2. cold start to first decision, minified bundles');
+      console.table({ cold: coldResults });
+    }
+    if (policyResults.length > 0) {
+      console.log('\n3. policies');
+      console.table(policyResults);
+    }
+    if (conc) {
+      console.log('\n4. 500 concurrent first requests on a cold instance');
+      console.table({ concurrency: conc });
+    }
+    if (introspectionResults) {
+      console.log('\n5. opaque tokens by introspection (µs per decision; one HTTPS call on loopback when cold)');
+      console.table({ cold: introspectionResults.coldCache, warm: introspectionResults.warmCache });
+    }
   } finally {
     await server.stop();
   }

@@ -58,6 +58,8 @@ function makeProvider() {
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
+      // A client that sends a DPoP proof to the token endpoint gets a DPoP-bound token (cnf.jkt).
+      dPoP: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => AUDIENCE,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Agent } from 'node:https';
 import { FetchError, IntrospectionUnavailableError } from '../shared/errors';
 import { httpSend } from '../shared/http';
 import type { IntrospectionConfig } from './config';
@@ -33,6 +34,8 @@ export const ssmSecretReader: SecretReader = async (name) => {
  * (RFC 7662 §2.1), `client_secret_basic` or a client certificate, within `timeoutMs`.
  */
 export function httpsIntrospection(ca?: string | string[]): IntrospectionCall {
+  // Introspection runs on every cache miss: keep connections to the AS open between calls.
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   return async (config, token, credentials) => {
     const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -53,6 +56,7 @@ export function httpsIntrospection(ca?: string | string[]): IntrospectionCall {
       ca,
       cert: credentials.clientCertificate,
       key: credentials.clientKey,
+      agent,
     });
     try {
       const json = JSON.parse(response.body.toString('utf8')) as unknown;

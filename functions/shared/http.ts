@@ -25,6 +25,8 @@ export interface HttpGetOptions {
 export interface HttpSendOptions extends HttpGetOptions {
   method?: 'GET' | 'POST';
   body?: string;
+  /** A connection pool to reuse (keep-alive); default none, a fresh connection per call. */
+  agent?: import('node:https').Agent;
 }
 
 /** A fetched response: status, headers and the whole (capped) body. */
@@ -85,7 +87,7 @@ export function httpSend(url: string, options: HttpSendOptions = {}): Promise<Ht
         ca: options.ca,
         cert: options.cert,
         key: options.key,
-        agent: false,
+        agent: options.agent ?? false,
       },
       (res) => {
         const status = res.statusCode ?? 0;
