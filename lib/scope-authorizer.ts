@@ -28,6 +28,14 @@ export interface ScopeAuthorizerProps {
   parameterName?: string;
   /** Memory of the function, in MiB. Default 256 (see the README for the measurement). */
   memorySize?: number;
+  /**
+   * `token` (default): a TOKEN authorizer on the Authorization header, with the Bearer regex.
+   * `request`: a REQUEST authorizer, which sees the method, the URL, the `DPoP` header and a
+   * mutual-TLS client certificate, for sender-constrained tokens (RFC 8705, RFC 9449); its
+   * identity sources are the Authorization and DPoP headers, so a cached answer is never
+   * reused for another proof.
+   */
+  mode?: 'token' | 'request';
 }
 
 /** What {@link ScopeAuthorizer.addMethod} records besides the API Gateway method. */
@@ -57,7 +65,7 @@ interface Route {
  */
 export class ScopeAuthorizer extends Construct {
   /** The API Gateway authorizer; attach it to methods added by other means at your own risk. */
-  readonly authorizer: apigw.TokenAuthorizer;
+  readonly authorizer: apigw.TokenAuthorizer | apigw.RequestAuthorizer;
   readonly function: NodejsFunction;
   readonly parameter: ssm.StringParameter;
   private readonly routes: Route[] = [];
@@ -84,12 +92,19 @@ export class ScopeAuthorizer extends Construct {
       environment: { AUTHZ_CONFIG_PARAMETER: this.parameter.parameterName, AUTHZ_CONFIG_TTL_SECONDS: '300' },
     });
     this.parameter.grantRead(this.function);
-    this.authorizer = new apigw.TokenAuthorizer(this, 'Authorizer', {
-      handler: this.function,
-      identitySource: apigw.IdentitySource.header('Authorization'),
-      validationRegex: '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$',
-      resultsCacheTtl: Duration.seconds(this.cacheTtlSeconds),
-    });
+    this.authorizer =
+      props.mode === 'request'
+        ? new apigw.RequestAuthorizer(this, 'Authorizer', {
+            handler: this.function,
+            identitySources: [apigw.IdentitySource.header('Authorization'), apigw.IdentitySource.header('DPoP')],
+            resultsCacheTtl: Duration.seconds(this.cacheTtlSeconds),
+          })
+        : new apigw.TokenAuthorizer(this, 'Authorizer', {
+            handler: this.function,
+            identitySource: apigw.IdentitySource.header('Authorization'),
+            validationRegex: '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$',
+            resultsCacheTtl: Duration.seconds(this.cacheTtlSeconds),
+          });
     this.node.addValidation({ validate: () => this.validate() });
   }
 

@@ -103,3 +103,21 @@ describe('ScopeAuthorizer and step-up', () => {
     expect(() => app.synth()).toThrow(/maxAuthAgeSeconds \(300\) must exceed the authorizer cache TTL \(300 s\)/);
   });
 });
+
+describe('ScopeAuthorizer in request mode', () => {
+  it('creates a REQUEST authorizer on the Authorization and DPoP headers, for sender-constrained tokens', () => {
+    const stack = testStack();
+    const api = new apigw.RestApi(stack, 'Api');
+    const authz = new ScopeAuthorizer(stack, 'Authz', {
+      issuers: [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }],
+      mode: 'request',
+      cacheTtl: Duration.seconds(0),
+    });
+    authz.addMethod(api.root.resourceForPath('/telemetry'), 'GET', new apigw.MockIntegration(), { scopes: ['telemetry:read'] });
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization,method.request.header.DPoP',
+      AuthorizerResultTtlInSeconds: 0,
+    });
+  });
+});
