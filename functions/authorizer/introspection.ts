@@ -47,17 +47,27 @@ export function httpsIntrospection(ca?: string | string[]): IntrospectionCall {
     } else {
       form.set('client_id', config.clientId);
     }
-    const response = await httpSend(config.endpoint, {
-      method: 'POST',
-      body: form.toString(),
-      headers,
-      timeoutMs: config.timeoutMs,
-      maxBytes: 65536,
-      ca,
-      cert: credentials.clientCertificate,
-      key: credentials.clientKey,
-      agent,
-    });
+    const send = () =>
+      httpSend(config.endpoint, {
+        method: 'POST',
+        body: form.toString(),
+        headers,
+        timeoutMs: config.timeoutMs,
+        maxBytes: 65536,
+        ca,
+        cert: credentials.clientCertificate,
+        key: credentials.clientKey,
+        agent,
+      });
+    let response: Awaited<ReturnType<typeof send>>;
+    try {
+      response = await send();
+    } catch (error) {
+      // A kept-alive connection may have been closed by the AS while Lambda was frozen: one
+      // retry on a network error (introspection is safe to repeat), never on a timeout.
+      if (!(error instanceof FetchError) || error.kind !== 'network') throw error;
+      response = await send();
+    }
     try {
       const json = JSON.parse(response.body.toString('utf8')) as unknown;
       if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not an object');

@@ -198,6 +198,35 @@ describe('introspection with a client certificate (RFC 8705 tls_client_auth)', (
     expect(new URLSearchParams(seen[0]?.body).get('token')).toBe('opaque-1');
   });
 
+  it('retries once when a kept-alive connection turns out closed', async () => {
+    let requests = 0;
+    const flaky = createServer({ cert: TLS.cert, key: TLS.key }, (req, res) => {
+      requests++;
+      if (requests === 1) {
+        req.socket.destroy();
+        return;
+      }
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ active: true }));
+      });
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(flaky.address() as AddressInfo).port}/introspect`;
+      const call = httpsIntrospection(TLS.cert);
+      const answer = await call({ endpoint: url, clientId: 'c', cacheMaxSeconds: 0, timeoutMs: 2000, forJwts: false }, 't', {
+        clientSecret: 's',
+      });
+      expect(answer.active).toBe(true);
+      expect(requests).toBe(2);
+    } finally {
+      flaky.closeAllConnections();
+      await new Promise((resolve) => flaky.close(resolve));
+    }
+  });
+
   it('cannot reach an endpoint that requires a certificate without one', async () => {
     const call = httpsIntrospection(TLS.cert);
     await expect(
