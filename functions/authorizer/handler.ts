@@ -106,7 +106,13 @@ function requestOf(event: AuthorizerEvent): { authorization: string | undefined;
 export function createHandler(deps: HandlerDependencies = {}): (event: AuthorizerEvent) => Promise<AuthorizerResponse> {
   const env = deps.env ?? process.env;
   const source = deps.configSource ?? configSourceFrom(env);
-  const telemetry = deps.telemetry ?? powertoolsTelemetry();
+  // Built on first use, so that the cold start's configuration read and key fetch are under
+  // way while Powertools initializes.
+  let telemetryInstance = deps.telemetry;
+  const telemetry = (): Telemetry => {
+    telemetryInstance ??= powertoolsTelemetry();
+    return telemetryInstance;
+  };
   let keys: KeyStore | undefined;
   const introspector = new Introspector({ call: deps.introspection ?? httpsIntrospection(deps.ca), secrets: deps.secrets, now: deps.now });
   let current: { text: string; authorizer: Authorizer } | undefined;
@@ -118,7 +124,7 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
       minRefetchIntervalMs: config.jwks.minRefetchIntervalSeconds * 1000,
       maxAgeMs: config.jwks.maxAgeSeconds * 1000,
       now: deps.now,
-      onFetch: (event) => telemetry.jwksFetch(event),
+      onFetch: (event) => telemetry().jwksFetch(event),
     });
     return keys;
   };
@@ -127,15 +133,17 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
     const text = await source.text();
     if (current?.text === text) return current.authorizer;
     const { config, warnings } = parseConfigJson(text);
-    for (const warning of warnings) telemetry.warn('config_warning', { warning });
+    for (const warning of warnings) telemetry().warn('config_warning', { warning });
     const store = keyStoreFor(config);
     for (const issuer of config.issuers) if (!store.hasKeys(issuer.jwksUri)) void store.prefetch(issuer.jwksUri);
     current = { text, authorizer: new Authorizer({ config, keys: store, introspector, now: deps.now }) };
     return current.authorizer;
   };
 
-  // Cold start: load the configuration and start the key fetches now, not on the first request.
+  // Cold start: load the configuration and start the key fetches now, not on the first
+  // request; then initialize the telemetry while they run.
   authorizer().catch(() => undefined);
+  telemetry();
 
   return async (event) => {
     const started = performance.now();
@@ -143,7 +151,7 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
     try {
       instance = await authorizer();
     } catch (error) {
-      telemetry.decision({
+      telemetry().decision({
         reason: Reason.ConfigUnavailable,
         effect: 'error',
         detail: (error as Error).message,
@@ -153,7 +161,7 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
     }
     const request = requestOf(event);
     const decision = await instance.decide(request.authorization, request.methodArn, request.binding);
-    telemetry.decision(decision.record);
+    telemetry().decision(decision.record);
     switch (decision.outcome) {
       case 'policy':
         if (isHttpApi(event)) {
