@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
 import { FetchError, IntrospectionUnavailableError } from '../shared/errors';
-import { httpSend } from '../shared/http';
+import { httpSend, parseJsonBody } from '../shared/http';
 import type { IntrospectionConfig } from './config';
 
 /** An RFC 7662 answer, parsed; the caller checks `active`, `iss`, `aud`, `exp`. */
@@ -68,13 +68,11 @@ export function httpsIntrospection(ca?: string | string[]): IntrospectionCall {
       if (!(error instanceof FetchError) || error.kind !== 'network') throw error;
       response = await send();
     }
-    try {
-      const json = JSON.parse(response.body.toString('utf8')) as unknown;
-      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not an object');
-      return json as IntrospectionAnswer;
-    } catch (cause) {
-      throw new FetchError(config.endpoint, 'content', 'the introspection answer is not a JSON object', { cause });
+    const json = parseJsonBody(config.endpoint, response);
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      throw new FetchError(config.endpoint, 'content', 'the introspection answer is not a JSON object');
     }
+    return json as IntrospectionAnswer;
   };
 }
 

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { InvalidTokenError, KeysUnavailableError } from '../shared/errors';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
-import { DEFAULT_MIN_RSA_BITS, type InspectedKey, inspectJwk, readKeySet, type SignatureAlgorithm } from '../shared/jwk-rules';
+import { DEFAULT_MIN_RSA_BITS, type InspectedKey, inspectJwk, pickMembers, readKeySet, type SignatureAlgorithm } from '../shared/jwk-rules';
 import { Reason } from '../shared/reasons';
 
 /** Fetches a key set document; injected so tests and other transports can stand in. */
@@ -51,8 +51,6 @@ interface KeySetState {
   lastError: unknown;
   inflight: Promise<void> | undefined;
 }
-
-const PUBLIC_MEMBERS = ['kty', 'crv', 'n', 'e', 'x', 'y'] as const;
 
 /**
  * The in-memory cache of issuers' signing keys.
@@ -175,8 +173,7 @@ export class KeyStore {
   private prepare(key: InspectedKey): VerificationKey {
     let ready = this.ready.get(key);
     if (ready === undefined) {
-      const jwk: Record<string, unknown> = { alg: key.alg, use: 'sig', kid: key.kid };
-      for (const name of PUBLIC_MEMBERS) if (key.jwk[name] !== undefined) jwk[name] = key.jwk[name];
+      const jwk: Record<string, unknown> = { alg: key.alg, use: 'sig', kid: key.kid, ...pickMembers(key.jwk) };
       ready = { kid: key.kid as string, alg: key.alg as SignatureAlgorithm, keyObject: key.keyObject as KeyObject, jwk };
       this.ready.set(key, ready);
     }

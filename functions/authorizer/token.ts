@@ -11,17 +11,6 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const CREDENTIALS = /^(bearer|dpop)[ \t]+([^\s]+)[ \t]*$/i;
 
 /**
- * Take the token out of an Authorization value: `Bearer` (any case), one space or tab,
- * the token. The length cap is checked first, before any parsing, so an oversize header
- * costs nothing.
- */
-export function extractBearer(value: string | undefined, maxBytes: number): string {
-  const { scheme, token } = extractCredentials(value, maxBytes);
-  if (scheme !== 'bearer') throw new InvalidTokenError(Reason.Scheme, 'the Authorization scheme is not Bearer');
-  return token;
-}
-
-/**
  * Take the scheme and token out of an Authorization value: `Bearer` or `DPoP` (RFC 9449),
  * any case. The length cap is checked first, before any parsing.
  */

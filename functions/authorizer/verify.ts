@@ -27,6 +27,25 @@ export interface VerifiedToken {
   cnf: Record<string, unknown> | undefined;
 }
 
+/**
+ * `exp` and `nbf` against the clock, with the tolerance: an `exp` in the past or an `nbf` in
+ * the future is refused, and so is a missing `exp` when `requireExp`. Returns `exp`.
+ */
+function checkTimes(
+  claims: Record<string, unknown>,
+  nowSeconds: number,
+  toleranceSeconds: number,
+  requireExp: boolean,
+): number | undefined {
+  const exp = optionalNumber(claims, 'exp');
+  if (exp === undefined && requireExp) throw new InvalidTokenError(Reason.MissingExp, 'the token has no exp');
+  if (exp !== undefined && exp + toleranceSeconds < nowSeconds) throw new InvalidTokenError(Reason.Expired, 'the token has expired');
+  const nbf = optionalNumber(claims, 'nbf');
+  if (nbf !== undefined && nbf - toleranceSeconds > nowSeconds)
+    throw new InvalidTokenError(Reason.NotYetValid, 'the token is not valid yet');
+  return exp;
+}
+
 function confirmation(payload: Record<string, unknown>): Record<string, unknown> | undefined {
   const cnf = payload.cnf;
   if (cnf === undefined) return undefined;
@@ -110,10 +129,7 @@ export class TokenVerifier {
         throw new InvalidTokenError(Reason.Audience, 'the token is not for this audience');
       }
     }
-    const exp = optionalNumber(answer, 'exp');
-    if (exp !== undefined && exp + tolerance < now) throw new InvalidTokenError(Reason.Expired, 'the token has expired');
-    const nbf = optionalNumber(answer, 'nbf');
-    if (nbf !== undefined && nbf - tolerance > now) throw new InvalidTokenError(Reason.NotYetValid, 'the token is not valid yet');
+    const exp = checkTimes(answer, now, tolerance, false);
     const scope = answer.scope;
     return {
       issuer,
@@ -173,11 +189,7 @@ export class TokenVerifier {
   private checkClaims(issuer: IssuerConfig, payload: Record<string, unknown>, kid: string, alg: SignatureAlgorithm): VerifiedToken {
     const now = this.nowMs() / 1000;
     const tolerance = this.config.clockToleranceSeconds;
-    const exp = optionalNumber(payload, 'exp');
-    if (exp === undefined) throw new InvalidTokenError(Reason.MissingExp, 'the token has no exp');
-    if (exp + tolerance < now) throw new InvalidTokenError(Reason.Expired, 'the token has expired');
-    const nbf = optionalNumber(payload, 'nbf');
-    if (nbf !== undefined && nbf - tolerance > now) throw new InvalidTokenError(Reason.NotYetValid, 'the token is not valid yet');
+    const exp = checkTimes(payload, now, tolerance, true) as number;
     const iat = optionalNumber(payload, 'iat');
     if (iat !== undefined && iat - tolerance > now)
       throw new InvalidTokenError(Reason.IssuedInFuture, 'the token was issued in the future');

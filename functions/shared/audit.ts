@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { FetchError } from './errors';
-import { type HttpGetOptions, type HttpResponse, httpGet } from './http';
-import { DEFAULT_MIN_RSA_BITS, type InspectedKey, inspectJwk, readKeySet, SUPPORTED_ALGORITHMS } from './jwk-rules';
+import { type HttpGetOptions, type HttpResponse, httpGet, parseJsonBody } from './http';
+import {
+  DEFAULT_MIN_RSA_BITS,
+  type InspectedKey,
+  inspectJwk,
+  PUBLIC_KEY_MEMBERS,
+  pickMembers,
+  readKeySet,
+  SUPPORTED_ALGORITHMS,
+} from './jwk-rules';
 
 /**
  * The key-rotation audit shared by the scheduled checker and `scopegate audit`: fetch an
@@ -91,7 +99,7 @@ export interface AuditReport {
   mirrorInSync: boolean | undefined;
 }
 
-const PUBLIC_MEMBERS = ['kty', 'kid', 'use', 'alg', 'crv', 'n', 'e', 'x', 'y'] as const;
+const PUBLISHED_MEMBERS = ['kid', 'use', 'alg', ...PUBLIC_KEY_MEMBERS] as const;
 const DAY_MS = 86_400_000;
 
 function describe(error: unknown): string {
@@ -101,9 +109,7 @@ function describe(error: unknown): string {
 
 /** The public members of a JWK, in a fixed order. */
 export function publicJwk(jwk: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name of PUBLIC_MEMBERS) if (jwk[name] !== undefined) out[name] = jwk[name];
-  return out;
+  return pickMembers(jwk, PUBLISHED_MEMBERS);
 }
 
 /** A fingerprint of a key set that ignores key order and non-public members. */
@@ -122,11 +128,7 @@ export function cacheTtlSeconds(response: HttpResponse): number | undefined {
 
 async function readJson(get: (url: string) => Promise<HttpResponse>, url: string): Promise<{ json: unknown; response: HttpResponse }> {
   const response = await get(url);
-  try {
-    return { json: JSON.parse(response.body.toString('utf8')), response };
-  } catch (cause) {
-    throw new FetchError(url, 'content', `the body of ${url} is not JSON`, { cause });
-  }
+  return { json: parseJsonBody(url, response), response };
 }
 
 async function discover(get: (url: string) => Promise<HttpResponse>, issuer: string): Promise<string> {

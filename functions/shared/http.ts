@@ -130,12 +130,17 @@ export function httpSend(url: string, options: HttpSendOptions = {}): Promise<Ht
   });
 }
 
+/** Parse a response body as JSON; a non-JSON body is a `content` error. */
+export function parseJsonBody(url: string, response: HttpResponse): unknown {
+  try {
+    return JSON.parse(response.body.toString('utf8'));
+  } catch (cause) {
+    throw new FetchError(url, 'content', `the body of ${url} is not JSON`, { cause, status: response.status });
+  }
+}
+
 /** GET a URL and parse its body as JSON; a non-JSON body is a `content` error. */
 export async function httpGetJson(url: string, options: HttpGetOptions = {}): Promise<{ json: unknown; response: HttpResponse }> {
   const response = await httpGet(url, options);
-  try {
-    return { json: JSON.parse(response.body.toString('utf8')), response };
-  } catch (cause) {
-    throw new FetchError(url, 'content', `body of ${url} is not JSON`, { cause, status: response.status });
-  }
+  return { json: parseJsonBody(url, response), response };
 }

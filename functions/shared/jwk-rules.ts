@@ -9,6 +9,16 @@ export type SignatureAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 /** Smallest RSA modulus accepted, in bits (RFC 8725 §3.5, NIST SP 800-131A). */
 export const DEFAULT_MIN_RSA_BITS = 2048;
 
+/** The JWK members of a public signature key (RFC 7518 §6): nothing private, nothing else. */
+export const PUBLIC_KEY_MEMBERS = ['kty', 'crv', 'n', 'e', 'x', 'y'] as const;
+
+/** The `names` members of a JWK that it has, in that order. */
+export function pickMembers(jwk: Record<string, unknown>, names: readonly string[] = PUBLIC_KEY_MEMBERS): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) if (jwk[name] !== undefined) out[name] = jwk[name];
+  return out;
+}
+
 const CURVE_ALGORITHM: Record<string, SignatureAlgorithm> = {
   'P-256': 'ES256',
   'P-384': 'ES384',
@@ -97,9 +107,7 @@ export function inspectJwk(value: unknown, minRsaBits = DEFAULT_MIN_RSA_BITS): I
   if (bound !== undefined && bound !== 'inconsistent') {
     try {
       // Only the public members: a JWK that leaks `d` must not turn into a private key here.
-      const pub: Record<string, unknown> = { kty: jwk.kty };
-      for (const name of ['n', 'e', 'crv', 'x', 'y']) if (jwk[name] !== undefined) pub[name] = jwk[name];
-      keyObject = createPublicKey({ key: pub as never, format: 'jwk' });
+      keyObject = createPublicKey({ key: pickMembers(jwk) as never, format: 'jwk' });
       const details = keyObject.asymmetricKeyDetails;
       bits = details?.modulusLength ?? curveBits(jwk.crv);
       if (kty === 'RSA' && (bits ?? 0) < minRsaBits) problems.push('weak_key');

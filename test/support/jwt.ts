@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 
 /** A signing key made for a test, with its public JWK. */
 export interface TestKey {
@@ -31,13 +31,6 @@ export function makeKey(alg: string, kid: string, options: { bits?: number; with
   const publicJwk: Record<string, unknown> = { ...pair.publicKey.export({ format: 'jwk' }), kid, use: 'sig' };
   if (options.withAlg !== false) publicJwk.alg = alg;
   return { kid, alg, privateKey: pair.privateKey, publicJwk };
-}
-
-/** Rebuild a private key from a private JWK (e.g. one shared with the OAuth server). */
-export function keyFromPrivateJwk(jwk: Record<string, unknown>): TestKey {
-  const privateKey = createPrivateKey({ key: jwk as never, format: 'jwk' });
-  const pub = createPublicKey(privateKey).export({ format: 'jwk' });
-  return { kid: String(jwk.kid), alg: String(jwk.alg), privateKey, publicJwk: { ...pub, kid: jwk.kid, alg: jwk.alg, use: 'sig' } };
 }
 
 /** base64url of a string or bytes. */
