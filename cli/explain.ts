@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Authorizer } from '../functions/authorizer/authorize';
 import { type AuthorizerConfig, parseConfigJson } from '../functions/authorizer/config';
+import { HttpsJsonFetcher, JwksUriResolver } from '../functions/authorizer/discovery';
 import { HttpsJwksFetcher, KeyStore } from '../functions/authorizer/key-store';
-import { readScopes } from '../functions/authorizer/scopes';
+import { PROFILES } from '../functions/authorizer/profiles';
 import { decodeJwt } from '../functions/authorizer/token';
+import { grantedScopes } from '../functions/authorizer/verify';
 import type { ReasonCode } from '../functions/shared/reasons';
 
 export const EXPLAIN_HELP = `Usage: scopegate explain --token JWT [--config FILE] [--route "METHOD /path"] [options]
@@ -51,6 +53,11 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   'invalid_token.inactive': 'the authorization server says the (opaque) token is not active: revoked, expired or unknown (401)',
   'invalid_token.sender_constraint': 'the token is bound to a client certificate (cnf x5t#S256) that the request did not present (401)',
   'invalid_token.dpop': 'the token is DPoP-bound and the DPoP proof is missing or invalid (401)',
+  'invalid_token.token_use':
+    "the issuer profile's rule says this is not an access token (401): an ID token or a refresh token was sent; send the access token",
+  'invalid_token.client': "the token's client is not one of the issuer's clientIds, or the token names no client (401)",
+  'invalid_token.unverifiable':
+    "only the token's own audience can verify it (401): a Microsoft Graph token; request a token for your API instead",
   introspection_unavailable: 'the introspection endpoint did not answer in time (500/503): check the authorization server',
   keys_unavailable: 'the issuer key set cannot be fetched and no key is held for this token (500/503): check the JWKS URL and the network',
   config_unavailable: 'the authorizer configuration cannot be read or is invalid (500)',
@@ -74,6 +81,8 @@ interface Row {
   status: number;
   reason: ReasonCode;
   detail: string;
+  /** What the authorizer said (the profile's rule, for a token it refuses). */
+  why?: string;
 }
 
 /** `scopegate explain`: returns the exit status. */
@@ -146,15 +155,24 @@ export async function explainCommand(
     return 2;
   }
 
+  const issuer = config.issuers.find((i) => i.issuer === payload?.iss);
+  if (issuer) {
+    const profile = PROFILES[issuer.profile];
+    lines.push(`  issuer profile: ${profile.name} — ${profile.summary}`);
+    lines.push(
+      `  client (${issuer.clientClaims.join(' or ')}): ${String(issuer.clientClaims.map((c) => payload?.[c]).find((v) => v !== undefined) ?? '-')}` +
+        (issuer.clientIds ? `; allowed: ${issuer.clientIds.join(', ')}` : ''),
+    );
+  }
+  const ca = values.ca ? readFileSync(String(values.ca), 'utf8') : undefined;
   const keys = new KeyStore({
-    fetcher: new HttpsJwksFetcher({
-      timeoutMs: config.jwks.timeoutMs,
-      maxBytes: config.jwks.maxBytes,
-      ca: values.ca ? readFileSync(String(values.ca), 'utf8') : undefined,
-    }),
+    fetcher: new HttpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca }),
     minRsaBits: config.minRsaBits,
   });
-  const authorizer = new Authorizer({ config, keys });
+  const discovery = new JwksUriResolver({
+    fetcher: new HttpsJsonFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca }),
+  });
+  const authorizer = new Authorizer({ config, keys, discovery });
   const requests: { method: string; path: string }[] = [];
   if (values.route) {
     const match = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(String(values.route));
@@ -186,7 +204,14 @@ export async function explainCommand(
       detail = `authenticated ${age ?? '?'} s ago; the route allows ${route?.maxAuthAgeSeconds} s${config.policyCacheTtlSeconds ? ` minus the ${config.policyCacheTtlSeconds} s policy cache` : ''}`;
     }
     if (decision.outcome !== 'policy' && record.detail) detail = `${detail} — ${record.detail}`;
-    rows.push({ request: `${req.method} ${req.path}`, route: record.route, status, reason: record.reason, detail });
+    rows.push({
+      request: `${req.method} ${req.path}`,
+      route: record.route,
+      status,
+      reason: record.reason,
+      detail,
+      ...(decision.outcome !== 'policy' && record.detail ? { why: record.detail } : {}),
+    });
   }
 
   if (values.json) {
@@ -198,9 +223,10 @@ export async function explainCommand(
   if (!verified && first) {
     lines.push(`The token is not accepted: ${first.status} ${first.reason}.`);
     lines.push(`  ${REASON_TEXT[first.reason]}`);
+    if (first.why) lines.push(`  Why: ${first.why}.`);
     lines.push('  A 401 means the token itself is refused, whatever the route; a 403 would mean a valid token without the scope.');
   } else {
-    const granted = payload ? readScopes(payload, config.issuers.find((i) => i.issuer === payload?.iss)?.scopeClaim) : [];
+    const granted = payload ? grantedScopes(payload, issuer?.scopeClaims) : [];
     lines.push(`The token verifies (signature, issuer, audience, times, type). Scopes granted: ${granted.join(' ') || '(none)'}.`);
     lines.push('  Routes it lacks scopes for answer 403 (insufficient_scope), not 401.');
   }

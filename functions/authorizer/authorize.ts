@@ -1,6 +1,7 @@
 import { IntrospectionUnavailableError, InvalidTokenError, KeysUnavailableError } from '../shared/errors';
 import { Reason, type ReasonCode } from '../shared/reasons';
 import type { AuthorizerConfig } from './config';
+import type { JwksUriResolver } from './discovery';
 import type { Introspector } from './introspection';
 import type { KeyStore } from './key-store';
 import { parseMethodArn } from './method-arn';
@@ -52,6 +53,8 @@ export interface AuthorizerOptions {
   introspector?: Introspector;
   /** The clock, in milliseconds. Default `Date.now`. */
   now?: () => number;
+  /** Resolves key set URLs by OIDC discovery for issuers without `jwksUri`. Default HTTPS with the configured bounds. */
+  discovery?: JwksUriResolver;
 }
 
 const MAX_MEMO = 512;
@@ -75,7 +78,7 @@ export class Authorizer {
   constructor(options: AuthorizerOptions) {
     this.config = options.config;
     this.now = options.now ?? Date.now;
-    this.verifier = new TokenVerifier(options.config, options.keys, this.now, options.introspector);
+    this.verifier = new TokenVerifier(options.config, options.keys, this.now, options.introspector, options.discovery);
     this.senders = new SenderConstraintChecker({ now: this.now });
     this.stepUp = options.config.routes.flatMap((r, i) => (r.maxAuthAgeSeconds === undefined ? [] : [i]));
   }

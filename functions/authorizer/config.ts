@@ -1,5 +1,6 @@
 import { ConfigError } from '../shared/errors';
 import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
+import { isProfileName, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles';
 import { parseRouteTemplate, type RouteTemplate } from './routes';
 
 /** HTTP methods API Gateway REST APIs route (its `ANY` is `*` here). */
@@ -8,8 +9,8 @@ export const HTTP_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST'
 /** One of {@link HTTP_METHODS}. */
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
-/** Where the scopes are read from in a token. */
-export type ScopeClaim = 'scope' | 'scp';
+/** A claim scopes or permissions are read from (`scope`, `scp`, `roles`, `permissions`, `cognito:groups`…). */
+export type ScopeClaim = string;
 
 /**
  * RFC 7662 introspection settings of an issuer. The client authenticates with
@@ -38,16 +39,28 @@ export interface IntrospectionConfig {
 export interface IssuerConfig {
   /** Compared with the token's `iss` exactly. */
   issuer: string;
-  /** HTTPS URL of the issuer's (or the mirror's) JWKS. */
-  jwksUri: string;
-  /** The token's `aud` must contain one of these. */
+  /**
+   * HTTPS URL of the issuer's (or the mirror's) JWKS: configured, derived from the issuer by
+   * the profile (Cognito, Entra), or `undefined` when OIDC discovery of the issuer gives it.
+   */
+  jwksUri: string | undefined;
+  /** The token's `aud` must contain one of these; empty when only `clientIds` is checked. */
   audience: string[];
+  /** The identity-provider profile (default `rfc9068`). */
+  profile: ProfileName;
+  /** The token's client (the first of {@link clientClaims} present) must be one of these, when set. */
+  clientIds: string[] | undefined;
+  /** Claims that name the client, the first one present wins: the profile's, unless `clientClaim` is set. */
+  clientClaims: readonly string[];
   /** Accepted JOSE `alg` values. */
   algorithms: SignatureAlgorithm[];
   /** Required JOSE `typ`, normalized (lower case, without `application/`), when set. */
   tokenType: string | undefined;
-  /** The claim scopes are read from; `undefined` means `scope`, then `scp`. */
-  scopeClaim: ScopeClaim | undefined;
+  /**
+   * The claims scopes are read from, every value of each granted: the profile's, unless
+   * `scopeClaim` is set; `undefined` means `scope`, then `scp`.
+   */
+  scopeClaims: readonly ScopeClaim[] | undefined;
   introspection: IntrospectionConfig | undefined;
   /**
    * `required` refuses tokens without a confirmation (`cnf`): certificate-bound (RFC 8705)
@@ -201,12 +214,26 @@ function parseIntrospection(value: unknown, field: string): IntrospectionConfig 
   return out;
 }
 
-function parseIssuer(value: unknown, field: string): IssuerConfig {
+const CLAIM_NAME = /^[\x21-\x7E]{1,64}$/;
+
+function claimList(value: unknown, field: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = stringList(value, field, false);
+  list.forEach((claim, i) => {
+    if (!CLAIM_NAME.test(claim)) throw new ConfigError(`${field}[${i}]`, `${JSON.stringify(claim)} is not a claim name`);
+  });
+  return [...new Set(list)];
+}
+
+function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerConfig {
   if (!isObject(value)) throw new ConfigError(field, 'must be an object');
   rejectUnknown(value, field, [
     'issuer',
+    'profile',
     'jwksUri',
     'audience',
+    'clientIds',
+    'clientClaim',
     'algorithms',
     'tokenType',
     'scopeClaim',
@@ -217,17 +244,38 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
   if (senderConstraint !== 'optional' && senderConstraint !== 'required') {
     throw new ConfigError(`${field}.senderConstraint`, 'must be "optional" or "required"');
   }
-  const scopeClaim = value.scopeClaim;
-  if (scopeClaim !== undefined && scopeClaim !== 'scope' && scopeClaim !== 'scp') {
-    throw new ConfigError(`${field}.scopeClaim`, 'must be "scope" or "scp"');
+  const profileName = value.profile ?? 'rfc9068';
+  if (!isProfileName(profileName)) throw new ConfigError(`${field}.profile`, `must be one of ${PROFILE_NAMES.join(', ')}`);
+  const profile = PROFILES[profileName];
+  const issuer = str(value.issuer, `${field}.issuer`);
+  const audience = value.audience === undefined ? [] : stringList(value.audience, `${field}.audience`, false);
+  const clientIds = value.clientIds === undefined ? undefined : stringList(value.clientIds, `${field}.clientIds`, false);
+  if (audience.length === 0 && clientIds === undefined) {
+    // Neither: every token the issuer signs, for any API and any client, would be accepted.
+    throw new ConfigError(`${field}.audience`, 'is required unless clientIds is given (an issuer needs audience, clientIds or both)');
   }
+  const jwksUri = value.jwksUri === undefined ? profile.jwksUriFor?.(issuer) : httpsUrl(value.jwksUri, `${field}.jwksUri`);
+  if (jwksUri === undefined) {
+    try {
+      httpsUrl(issuer, `${field}.issuer`);
+    } catch (error) {
+      throw new ConfigError(
+        `${field}.jwksUri`,
+        `is required when the issuer is not an https URL to discover it from (${(error as Error).message})`,
+      );
+    }
+  }
+  for (const warning of profile.warnings?.({ issuer, audience, clientIds }) ?? []) warnings.push(`${field}: ${warning}`);
   return {
-    issuer: str(value.issuer, `${field}.issuer`),
-    jwksUri: httpsUrl(value.jwksUri, `${field}.jwksUri`),
-    audience: stringList(value.audience, `${field}.audience`, false),
+    issuer,
+    jwksUri,
+    audience,
+    profile: profileName,
+    clientIds,
+    clientClaims: claimList(value.clientClaim, `${field}.clientClaim`) ?? profile.clientClaims,
     algorithms: parseAlgorithms(value.algorithms, `${field}.algorithms`),
     tokenType: value.tokenType === undefined ? undefined : normalizeMediaType(str(value.tokenType, `${field}.tokenType`)),
-    scopeClaim,
+    scopeClaims: claimList(value.scopeClaim, `${field}.scopeClaim`) ?? profile.scopeClaims,
     introspection: parseIntrospection(value.introspection, `${field}.introspection`),
     senderConstraint,
   };
@@ -273,7 +321,7 @@ export function parseConfig(raw: unknown): ParsedConfig {
   if (!isObject(raw)) throw new ConfigError('(root)', 'the configuration must be a JSON object');
   rejectUnknown(raw, '', ['issuers', 'routes', 'clockToleranceSeconds', 'maxTokenBytes', 'policyCacheTtlSeconds', 'minRsaBits', 'jwks']);
   if (!Array.isArray(raw.issuers) || raw.issuers.length === 0) throw new ConfigError('issuers', 'must be a non-empty list');
-  const issuers = raw.issuers.map((item, i) => parseIssuer(item, `issuers[${i}]`));
+  const issuers = raw.issuers.map((item, i) => parseIssuer(item, `issuers[${i}]`, warnings));
   const seenIssuers = new Map<string, number>();
   issuers.forEach((item, i) => {
     const before = seenIssuers.get(item.issuer);

@@ -10,6 +10,7 @@ import { Reason } from '../shared/reasons';
 import { Authorizer } from './authorize';
 import { type AuthorizerConfig, parseConfigJson } from './config';
 import { type ConfigSource, InlineConfigSource, SsmConfigSource } from './config-source';
+import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { httpsIntrospection, type IntrospectionCall, Introspector, type SecretReader } from './introspection';
 import { HttpsJwksFetcher, type JwksFetcher, KeyStore } from './key-store';
 import type { RequestBinding } from './sender-constraint';
@@ -114,6 +115,7 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
     return telemetryInstance;
   };
   let keys: KeyStore | undefined;
+  let discovery: JwksUriResolver | undefined;
   const introspector = new Introspector({ call: deps.introspection ?? httpsIntrospection(deps.ca), secrets: deps.secrets, now: deps.now });
   let current: { text: string; authorizer: Authorizer } | undefined;
 
@@ -135,8 +137,24 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
     const { config, warnings } = parseConfigJson(text);
     for (const warning of warnings) telemetry().warn('config_warning', { warning });
     const store = keyStoreFor(config);
-    for (const issuer of config.issuers) if (!store.hasKeys(issuer.jwksUri)) void store.prefetch(issuer.jwksUri);
-    current = { text, authorizer: new Authorizer({ config, keys: store, introspector, now: deps.now }) };
+    discovery ??= new JwksUriResolver({
+      fetcher: new HttpsJsonFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: deps.ca }),
+      maxAgeMs: config.jwks.maxAgeSeconds * 1000,
+      now: deps.now,
+    });
+    const resolver = discovery;
+    for (const issuer of config.issuers) {
+      if (issuer.jwksUri !== undefined) {
+        if (!store.hasKeys(issuer.jwksUri)) void store.prefetch(issuer.jwksUri);
+      } else {
+        // Discover the key set URL, then fetch the keys, both during the cold start.
+        void resolver
+          .jwksUri(issuer.issuer)
+          .then((uri) => (store.hasKeys(uri) ? undefined : store.prefetch(uri)))
+          .catch(() => undefined);
+      }
+    }
+    current = { text, authorizer: new Authorizer({ config, keys: store, introspector, now: deps.now, discovery: resolver }) };
     return current.authorizer;
   };
 

@@ -4,10 +4,12 @@ import type { ScopeClaim } from './config';
 
 function fromClaim(value: unknown, claim: ScopeClaim): string[] {
   if (typeof value === 'string') return value.split(' ').filter((s) => s.length > 0);
-  if (claim === 'scp' && Array.isArray(value) && value.every((s) => typeof s === 'string')) return value as string[];
+  // `scope` is a string (RFC 9068 §2.2.3); other permission claims (scp, roles, permissions,
+  // cognito:groups) may also be lists of strings.
+  if (claim !== 'scope' && Array.isArray(value) && value.every((s) => typeof s === 'string')) return value as string[];
   throw new InvalidTokenError(
     Reason.Claims,
-    claim === 'scope' ? 'the scope claim is not a string' : 'the scp claim is not a string or a list of strings',
+    claim === 'scope' ? 'the scope claim is not a string' : `the ${claim.slice(0, 40)} claim is not a string or a list of strings`,
   );
 }
 

@@ -4,8 +4,10 @@ import { InvalidTokenError } from '../shared/errors';
 import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
 import { Reason } from '../shared/reasons';
 import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from './config';
+import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import type { Introspector } from './introspection';
 import type { KeyStore } from './key-store';
+import { PROFILES } from './profiles';
 import { readScopes } from './scopes';
 import { decodeJwt, looksLikeJwt } from './token';
 
@@ -61,6 +63,42 @@ function optionalString(payload: Record<string, unknown>, claim: string): string
   return value;
 }
 
+/**
+ * The scopes a token grants from its issuer's permission claims: every value of each claim
+ * (Entra `scp` and `roles`, Auth0 `scope` and `permissions`…), each claim read by
+ * {@link readScopes}; `undefined` claims mean `scope`, then `scp`.
+ */
+export function grantedScopes(payload: Record<string, unknown>, claims: readonly string[] | undefined): string[] {
+  if (claims === undefined || claims.length === 0) return readScopes(payload, undefined);
+  if (claims.length === 1) return readScopes(payload, claims[0]);
+  const granted: string[] = [];
+  for (const claim of claims) {
+    if (payload[claim] === undefined) continue;
+    for (const scope of readScopes(payload, claim)) if (!granted.includes(scope)) granted.push(scope);
+  }
+  return granted;
+}
+
+/** The token's client: the first of the issuer's client claims present, as a string. */
+export function clientOf(payload: Record<string, unknown>, claims: readonly string[]): string | undefined {
+  for (const claim of claims) {
+    const value = optionalString(payload, claim);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** `clientIds`, when configured, must name the token's client. */
+function checkClient(issuer: IssuerConfig, clientId: string | undefined): void {
+  if (issuer.clientIds === undefined) return;
+  if (clientId === undefined) {
+    throw new InvalidTokenError(Reason.Client, `the token names no client (${issuer.clientClaims.join(' or ')}), and clientIds is set`);
+  }
+  if (!issuer.clientIds.includes(clientId)) {
+    throw new InvalidTokenError(Reason.Client, `client ${clientId.slice(0, 100)} is not one of this issuer's clientIds`);
+  }
+}
+
 function optionalNumber(payload: Record<string, unknown>, claim: string): number | undefined {
   const value = payload[claim];
   if (value === undefined) return undefined;
@@ -79,15 +117,32 @@ function optionalNumber(payload: Record<string, unknown>, claim: string): number
 export class TokenVerifier {
   private readonly byIssuer: Map<string, IssuerConfig>;
   private readonly introspected: IssuerConfig[];
+  private discovery: JwksUriResolver | undefined;
 
+  /**
+   * `discovery` resolves the key set URL of issuers configured without one; by default, OIDC
+   * discovery over HTTPS with the configured JWKS deadline, body cap and maximum age.
+   */
   constructor(
     private readonly config: AuthorizerConfig,
     private readonly keys: KeyStore,
     private readonly nowMs: () => number = Date.now,
     private readonly introspector?: Introspector,
+    discovery?: JwksUriResolver,
   ) {
     this.byIssuer = new Map(config.issuers.map((i) => [i.issuer, i]));
     this.introspected = config.issuers.filter((i) => i.introspection !== undefined);
+    this.discovery = discovery;
+  }
+
+  /** The key set URL of an issuer configured without one, by OIDC discovery. */
+  private discoveredJwksUri(issuer: IssuerConfig): Promise<string> {
+    this.discovery ??= new JwksUriResolver({
+      fetcher: new HttpsJsonFetcher({ timeoutMs: this.config.jwks.timeoutMs, maxBytes: this.config.jwks.maxBytes }),
+      maxAgeMs: this.config.jwks.maxAgeSeconds * 1000,
+      now: this.nowMs,
+    });
+    return this.discovery.jwksUri(issuer.issuer);
   }
 
   /**
@@ -123,7 +178,7 @@ export class TokenVerifier {
     const tolerance = this.config.clockToleranceSeconds;
     if (answer.iss !== undefined && answer.iss !== issuer.issuer)
       throw new InvalidTokenError(Reason.Issuer, 'the answer names another issuer');
-    if (answer.aud !== undefined) {
+    if (answer.aud !== undefined && issuer.audience.length > 0) {
       const audiences = typeof answer.aud === 'string' ? [answer.aud] : answer.aud;
       if (!Array.isArray(audiences) || !audiences.some((a) => typeof a === 'string' && issuer.audience.includes(a))) {
         throw new InvalidTokenError(Reason.Audience, 'the token is not for this audience');
@@ -131,12 +186,14 @@ export class TokenVerifier {
     }
     const exp = checkTimes(answer, now, tolerance, false);
     const scope = answer.scope;
+    const clientId = optionalString(answer, 'client_id');
+    checkClient(issuer, clientId);
     return {
       issuer,
       kid: '-',
       alg: 'introspection',
       sub: optionalString(answer, 'sub'),
-      clientId: optionalString(answer, 'client_id'),
+      clientId,
       scopes: typeof scope === 'string' ? scope.split(' ').filter((s) => s.length > 0) : [],
       authTime: optionalNumber(answer, 'auth_time') ?? optionalNumber(answer, 'iat'),
       exp,
@@ -161,6 +218,7 @@ export class TokenVerifier {
     if (!(issuer.algorithms as readonly string[]).includes(alg)) {
       throw new InvalidTokenError(Reason.Algorithm, `alg ${alg} is not accepted for this issuer`);
     }
+    PROFILES[issuer.profile].checkHeader?.(header);
     if (issuer.tokenType !== undefined) {
       const typ = header.typ;
       if (typeof typ !== 'string' || normalizeMediaType(typ) !== issuer.tokenType) {
@@ -171,7 +229,7 @@ export class TokenVerifier {
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) {
       throw new InvalidTokenError(Reason.Malformed, 'the header has no usable kid');
     }
-    const key = await this.keys.getKey(issuer.jwksUri, kid, alg as SignatureAlgorithm);
+    const key = await this.keys.getKey(issuer.jwksUri ?? (await this.discoveredJwksUri(issuer)), kid, alg as SignatureAlgorithm);
     const tolerance = this.config.clockToleranceSeconds;
     try {
       verifyJwtSync(token, key.jwk as never, { issuer: null, audience: null, graceSeconds: tolerance }, () => key.keyObject);
@@ -193,22 +251,28 @@ export class TokenVerifier {
     const iat = optionalNumber(payload, 'iat');
     if (iat !== undefined && iat - tolerance > now)
       throw new InvalidTokenError(Reason.IssuedInFuture, 'the token was issued in the future');
-    const aud = payload.aud;
-    const audiences = typeof aud === 'string' ? [aud] : aud;
-    if (!Array.isArray(audiences) || !audiences.every((a) => typeof a === 'string')) {
-      throw new InvalidTokenError(aud === undefined ? Reason.Audience : Reason.Claims, 'the aud claim is missing or malformed');
+    // The profile's access-token rule first: an ID token is named as such, whatever its aud.
+    PROFILES[issuer.profile].checkTokenUse?.(payload);
+    if (issuer.audience.length > 0) {
+      const aud = payload.aud;
+      const audiences = typeof aud === 'string' ? [aud] : aud;
+      if (!Array.isArray(audiences) || !audiences.every((a) => typeof a === 'string')) {
+        throw new InvalidTokenError(aud === undefined ? Reason.Audience : Reason.Claims, 'the aud claim is missing or malformed');
+      }
+      if (!audiences.some((a) => issuer.audience.includes(a as string))) {
+        throw new InvalidTokenError(Reason.Audience, 'the token is not for this audience');
+      }
     }
-    if (!audiences.some((a) => issuer.audience.includes(a as string))) {
-      throw new InvalidTokenError(Reason.Audience, 'the token is not for this audience');
-    }
+    const clientId = clientOf(payload, issuer.clientClaims);
+    checkClient(issuer, clientId);
     const authTime = optionalNumber(payload, 'auth_time');
     return {
       issuer,
       kid,
       alg,
       sub: optionalString(payload, 'sub'),
-      clientId: optionalString(payload, 'client_id') ?? optionalString(payload, 'azp'),
-      scopes: readScopes(payload, issuer.scopeClaim),
+      clientId,
+      scopes: grantedScopes(payload, issuer.scopeClaims),
       authTime: authTime ?? iat,
       exp,
       cnf: confirmation(payload),

@@ -30,6 +30,12 @@ export const Reason = {
   Inactive: 'invalid_token.inactive',
   SenderConstraint: 'invalid_token.sender_constraint',
   Dpop: 'invalid_token.dpop',
+  /** Not an access token by the issuer profile's rule (an ID token, a refresh token, …). */
+  TokenUse: 'invalid_token.token_use',
+  /** The token's client (the profile's client claim) is missing or not in `clientIds`. */
+  Client: 'invalid_token.client',
+  /** A token only its own audience can verify (a Microsoft Graph token, with a `nonce` header). */
+  Unverifiable: 'invalid_token.unverifiable',
   KeysUnavailable: 'keys_unavailable',
   IntrospectionUnavailable: 'introspection_unavailable',
   ConfigUnavailable: 'config_unavailable',

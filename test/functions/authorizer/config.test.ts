@@ -31,7 +31,13 @@ describe('parseConfig', () => {
     [{}, { algorithms: ['HS256'] }, 'issuers[0].algorithms[0]: HS256 is refused'],
     [{}, { algorithms: ['none'] }, 'issuers[0].algorithms[0]: none is refused'],
     [{}, { algorithms: ['PS256'] }, 'issuers[0].algorithms[0]: PS256 is not supported'],
-    [{}, { scopeClaim: 'scopes' }, 'issuers[0].scopeClaim'],
+    [{}, { scopeClaim: 'my scopes' }, 'issuers[0].scopeClaim[0]: "my scopes" is not a claim name'],
+    [{}, { scopeClaim: [] }, 'issuers[0].scopeClaim: must be a string or a non-empty list'],
+    [{}, { profile: 'ping' }, 'issuers[0].profile: must be one of rfc9068, cognito, entra, okta, auth0, keycloak, oidc'],
+    [{}, { audience: undefined }, 'issuers[0].audience: is required unless clientIds is given'],
+    [{}, { audience: undefined, clientIds: [] }, 'issuers[0].clientIds: must be a string or a non-empty list'],
+    [{}, { clientClaim: 7 }, 'issuers[0].clientClaim'],
+    [{}, { jwksUri: undefined, issuer: 'urn:idp' }, 'issuers[0].jwksUri: is required when the issuer is not an https URL'],
     [{}, { audiences: ['x'] }, 'issuers[0].audiences: unknown field'],
     [{ routes: [{ method: 'FETCH', path: '/a', scopes: [] }] }, {}, 'routes[0].method'],
     [{ routes: [{ method: 'GET', path: 'a', scopes: [] }] }, {}, 'routes[0].path'],
@@ -68,6 +74,51 @@ describe('parseConfig', () => {
       'routes[0].scopes[0]: "admin" is a broad scope; prefer granular resource:action scopes',
       'routes[0].scopes[1]: "readstuff" is not of the resource:action shape',
     ]);
+  });
+
+  it('takes clientIds without audience, and a list of scope claims', () => {
+    const issuer = parseConfig(rawConfig({}, { audience: undefined, clientIds: ['app-1'], scopeClaim: ['scp', 'roles'] })).config
+      .issuers[0];
+    expect(issuer).toMatchObject({ audience: [], clientIds: ['app-1'], scopeClaims: ['scp', 'roles'], profile: 'rfc9068' });
+  });
+
+  it("fills the profile's client and permission claims unless clientClaim or scopeClaim override them", () => {
+    const entra = parseConfig(rawConfig({}, { profile: 'entra' })).config.issuers[0];
+    expect(entra).toMatchObject({ clientClaims: ['azp', 'appid'], scopeClaims: ['scp', 'roles'] });
+    const overridden = parseConfig(rawConfig({}, { profile: 'entra', clientClaim: 'appid', scopeClaim: 'roles' })).config.issuers[0];
+    expect(overridden).toMatchObject({ clientClaims: ['appid'], scopeClaims: ['roles'] });
+  });
+
+  it('derives the key set URL of Cognito and Entra issuers, and leaves others to discovery', () => {
+    const jwks = (issuer: Record<string, unknown>) =>
+      parseConfig(rawConfig({}, { jwksUri: undefined, ...issuer })).config.issuers[0]?.jwksUri;
+    expect(jwks({ profile: 'cognito', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123' })).toBe(
+      'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json',
+    );
+    expect(jwks({ profile: 'entra', issuer: 'https://login.microsoftonline.com/7f1c2d3e-0000-4000-8000-000000000001/v2.0' })).toBe(
+      'https://login.microsoftonline.com/7f1c2d3e-0000-4000-8000-000000000001/discovery/v2.0/keys',
+    );
+    expect(jwks({ profile: 'entra', issuer: 'https://sts.windows.net/7f1c2d3e-0000-4000-8000-000000000001/' })).toBe(
+      'https://login.microsoftonline.com/7f1c2d3e-0000-4000-8000-000000000001/discovery/keys',
+    );
+    expect(jwks({ profile: 'keycloak', issuer: 'https://idp.test/realms/ops' })).toBeUndefined();
+    expect(
+      jwks({
+        profile: 'cognito',
+        issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123',
+        jwksUri: 'https://m.test/k.json',
+      }),
+    ).toBe('https://m.test/k.json');
+  });
+
+  it('warns on an Auth0 issuer without its trailing slash, an Okta org server, and Cognito with audience', () => {
+    const warn = (issuer: Record<string, unknown>) =>
+      parseConfig(rawConfig({ routes: [] }, issuer)).warnings.filter((w) => w.startsWith('issuers'));
+    expect(warn({ profile: 'auth0', issuer: 'https://tenant.eu.auth0.com' })[0]).toContain('trailing slash');
+    expect(warn({ profile: 'auth0', issuer: 'https://tenant.eu.auth0.com/' })).toEqual([]);
+    expect(warn({ profile: 'okta', issuer: 'https://acme.okta.com' })[0]).toContain('org authorization server');
+    expect(warn({ profile: 'okta', issuer: 'https://acme.okta.com/oauth2/default' })).toEqual([]);
+    expect(warn({ profile: 'cognito', clientIds: ['c1'] })[0]).toContain('no aud claim');
   });
 
   it('reports JSON syntax errors as configuration errors', () => {

@@ -1,0 +1,146 @@
+import { KeysUnavailableError } from '../shared/errors';
+import { type HttpGetOptions, httpGetJson } from '../shared/http';
+
+/** Fetches a JSON document; injected so tests and other transports can stand in. */
+export interface JsonFetcher {
+  /** Resolve to the parsed JSON body, or reject. */
+  fetch(url: string): Promise<unknown>;
+}
+
+/** The default fetcher: HTTPS with a deadline and a body cap, no redirects (see `httpGet`). */
+export class HttpsJsonFetcher implements JsonFetcher {
+  constructor(private readonly options: HttpGetOptions = {}) {}
+  async fetch(url: string): Promise<unknown> {
+    return (await httpGetJson(url, this.options)).json;
+  }
+}
+
+/**
+ * The OpenID Connect discovery document of an issuer (OIDC Discovery §4.1): the issuer with
+ * any trailing `/` removed, then `/.well-known/openid-configuration`.
+ */
+export function discoveryUrl(issuer: string): string {
+  return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+}
+
+/**
+ * The `jwks_uri` of a discovery document, after the checks OIDC Discovery §4.3 asks for: the
+ * document's `issuer` must be identical to the configured issuer (otherwise a document served
+ * at that address could point the authorizer at someone else's keys), and the key set must
+ * be an https URL. Throws an `Error` that says which check failed.
+ */
+export function jwksUriFromDiscovery(document: unknown, issuer: string): string {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new Error('the discovery document is not a JSON object');
+  }
+  const doc = document as Record<string, unknown>;
+  if (doc.issuer !== issuer) {
+    throw new Error(`the discovery document names issuer ${JSON.stringify(doc.issuer).slice(0, 200)}, not ${issuer}`);
+  }
+  const jwksUri = doc.jwks_uri;
+  if (typeof jwksUri !== 'string') throw new Error('the discovery document has no jwks_uri');
+  let url: URL;
+  try {
+    url = new URL(jwksUri);
+  } catch {
+    throw new Error(`jwks_uri is not a URL: ${JSON.stringify(jwksUri).slice(0, 200)}`);
+  }
+  if (url.protocol !== 'https:') throw new Error(`jwks_uri must be an https URL, got ${url.protocol}`);
+  return jwksUri;
+}
+
+/** Options of {@link JwksUriResolver}. */
+export interface JwksUriResolverOptions {
+  fetcher: JsonFetcher;
+  /** Refresh a discovered URI after this many milliseconds (kept if the refresh fails). Default 3600000. */
+  maxAgeMs?: number;
+  /** After a failed discovery with nothing held, try again after this many milliseconds. Default 1000. */
+  retryMs?: number;
+  /** The clock, in milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+interface Entry {
+  jwksUri: string | undefined;
+  fetchedAt: number;
+  lastAttemptAt: number;
+  lastError: unknown;
+  inflight: Promise<void> | undefined;
+}
+
+/**
+ * Resolves the key set URL of issuers configured without `jwksUri`, by OIDC discovery,
+ * with the key store's rules: one fetch shared by concurrent requests, a bounded fetch
+ * (the fetcher's deadline and body cap), the answer cached for `maxAgeMs` and kept when a
+ * refresh fails, and a failed first discovery retried at most once per `retryMs`. When
+ * nothing can be had, it fails closed with a {@link KeysUnavailableError} (a 5xx), never a 401.
+ */
+export class JwksUriResolver {
+  private readonly entries = new Map<string, Entry>();
+  private readonly fetcher: JsonFetcher;
+  private readonly maxAgeMs: number;
+  private readonly retryMs: number;
+  private readonly now: () => number;
+
+  constructor(options: JwksUriResolverOptions) {
+    this.fetcher = options.fetcher;
+    this.maxAgeMs = options.maxAgeMs ?? 3_600_000;
+    this.retryMs = options.retryMs ?? 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  private entry(issuer: string): Entry {
+    let entry = this.entries.get(issuer);
+    if (entry === undefined) {
+      entry = { jwksUri: undefined, fetchedAt: 0, lastAttemptAt: Number.NEGATIVE_INFINITY, lastError: undefined, inflight: undefined };
+      this.entries.set(issuer, entry);
+    }
+    return entry;
+  }
+
+  private refresh(entry: Entry, issuer: string): Promise<void> {
+    if (entry.inflight) return entry.inflight;
+    entry.lastAttemptAt = this.now();
+    const run = async () => {
+      try {
+        entry.jwksUri = jwksUriFromDiscovery(await this.fetcher.fetch(discoveryUrl(issuer)), issuer);
+        entry.fetchedAt = this.now();
+        entry.lastError = undefined;
+      } catch (error) {
+        entry.lastError = error;
+      } finally {
+        entry.lastAttemptAt = this.now();
+        entry.inflight = undefined;
+      }
+    };
+    entry.inflight = run();
+    return entry.inflight;
+  }
+
+  /** Start discovering an issuer's key set URL (at cold start); never rejects. */
+  prefetch(issuer: string): Promise<void> {
+    const entry = this.entry(issuer);
+    return entry.jwksUri === undefined ? this.refresh(entry, issuer) : Promise.resolve();
+  }
+
+  /** The issuer's key set URL, discovered; rejects with {@link KeysUnavailableError} when discovery fails and none is held. */
+  async jwksUri(issuer: string): Promise<string> {
+    const entry = this.entry(issuer);
+    if (entry.inflight) await entry.inflight;
+    if (entry.jwksUri === undefined) {
+      if (this.now() - entry.lastAttemptAt >= this.retryMs) await this.refresh(entry, issuer);
+    } else if (this.now() - entry.fetchedAt > this.maxAgeMs) {
+      // Stale: refresh in the background, keep answering with the held URI meanwhile.
+      void this.refresh(entry, issuer);
+    }
+    if (entry.jwksUri === undefined) {
+      const cause = entry.lastError;
+      throw new KeysUnavailableError(
+        discoveryUrl(issuer),
+        `OIDC discovery of ${issuer} failed: ${cause instanceof Error ? cause.message : String(cause)}`.slice(0, 300),
+        { cause },
+      );
+    }
+    return entry.jwksUri;
+  }
+}
