@@ -54,7 +54,7 @@ export interface JwksUriResolverOptions {
   fetcher: JsonFetcher;
   /** Refresh a discovered URI after this many milliseconds (kept if the refresh fails). Default 3600000. */
   maxAgeMs?: number;
-  /** After a failed discovery with nothing held, try again after this many milliseconds. Default 1000. */
+  /** After a failed discovery, try again after this many milliseconds at the earliest. Default 1000. */
   retryMs?: number;
   /** The clock, in milliseconds. Default `Date.now`. */
   now?: () => number;
@@ -129,8 +129,9 @@ export class JwksUriResolver {
     if (entry.inflight) await entry.inflight;
     if (entry.jwksUri === undefined) {
       if (this.now() - entry.lastAttemptAt >= this.retryMs) await this.refresh(entry, issuer);
-    } else if (this.now() - entry.fetchedAt > this.maxAgeMs) {
-      // Stale: refresh in the background, keep answering with the held URI meanwhile.
+    } else if (this.now() - entry.fetchedAt > this.maxAgeMs && this.now() - entry.lastAttemptAt >= this.retryMs) {
+      // Stale: refresh in the background (at most once per retryMs while the issuer fails),
+      // and keep answering with the held URI meanwhile.
       void this.refresh(entry, issuer);
     }
     if (entry.jwksUri === undefined) {

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main';
-import { rawConfig } from '../support/fixtures';
+import { EXAMPLE_ROUTES, rawConfig } from '../support/fixtures';
+import { IdpServer } from '../support/idp-server';
 import { JwksServer } from '../support/jwks-server';
 import { claims, makeKey, signJwt } from '../support/jwt';
 import { TLS } from '../support/tls';
@@ -74,6 +75,37 @@ describe('scopegate explain', () => {
     expect(JSON.parse(text).decisions).toEqual([
       expect.objectContaining({ request: 'GET /telemetry/s1/extra', status: 403, reason: 'no_route' }),
     ]);
+  });
+
+  it("names the issuer profile's rule when it refuses a Cognito ID token, with the key set found from the issuer", async () => {
+    const idp = new IdpServer();
+    const origin = await idp.start();
+    try {
+      const issuer = `${origin}/eu-west-1_AbCdEf123`;
+      idp.serveKeys('/eu-west-1_AbCdEf123/.well-known/jwks.json', [key.publicJwk]);
+      const file = join(mkdtempSync(join(tmpdir(), 'scopegate-')), 'cognito.json');
+      writeFileSync(file, JSON.stringify({ issuers: [{ issuer, profile: 'cognito', clientIds: ['app-1'] }], routes: EXAMPLE_ROUTES }));
+      const now = Math.floor(Date.now() / 1000);
+      const idToken = signJwt(key, { iss: issuer, aud: 'app-1', sub: 'u1', token_use: 'id', iat: now, exp: now + 600 }, { typ: undefined });
+      const { code, text } = await explain('--token', idToken, '--config', file, '--ca', TLS.certPath);
+      expect(code).toBe(1);
+      expect(text).toContain('issuer profile: cognito');
+      expect(text).toContain('The token is not accepted: 401 invalid_token.token_use');
+      expect(text).toContain('Why: this is a Cognito ID token (token_use "id"); send the access token.');
+      const access = signJwt(key, {
+        iss: issuer,
+        client_id: 'app-1',
+        token_use: 'access',
+        scope: 'telemetry:read',
+        iat: now,
+        exp: now + 600,
+      });
+      const ok = await explain('--token', access, '--config', file, '--ca', TLS.certPath, '--route', 'GET /telemetry');
+      expect(ok.text).toContain('client (client_id): app-1; allowed: app-1');
+      expect(ok.text).toMatch(/GET \/telemetry\s+200\s+allow/);
+    } finally {
+      await idp.stop();
+    }
   });
 
   it('decodes only, and says so, without a configuration', async () => {
