@@ -44,6 +44,14 @@ export interface IssuerConfig {
    * the profile (Cognito, Entra), or `undefined` when OIDC discovery of the issuer gives it.
    */
   jwksUri: string | undefined;
+  /**
+   * Key sets read after `jwksUri` (or the discovered one), in order, each fetched only when
+   * the earlier ones are unavailable or lack the `kid`: e.g. the issuer's own key set, or
+   * its discovery document `ISSUER/.well-known/openid-configuration`, behind a mirror.
+   */
+  jwksFallbackUris: string[];
+  /** `jwksUri` then `jwksFallbackUris`, when `jwksUri` is known without discovery (the key store's sources). */
+  jwksUris: string[] | undefined;
   /** The token's `aud` must contain one of these; empty when only `clientIds` is checked. */
   audience: string[];
   /** The identity-provider profile (default `rfc9068`). */
@@ -231,6 +239,7 @@ function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerC
     'issuer',
     'profile',
     'jwksUri',
+    'jwksFallbackUris',
     'audience',
     'clientIds',
     'clientClaim',
@@ -265,10 +274,15 @@ function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerC
       );
     }
   }
+  const jwksFallbackUris =
+    value.jwksFallbackUris === undefined ? [] : stringList(value.jwksFallbackUris, `${field}.jwksFallbackUris`, true);
+  for (const [i, uri] of jwksFallbackUris.entries()) httpsUrl(uri, `${field}.jwksFallbackUris[${i}]`);
   for (const warning of profile.warnings?.({ issuer, audience, clientIds }) ?? []) warnings.push(`${field}: ${warning}`);
   return {
     issuer,
     jwksUri,
+    jwksFallbackUris,
+    jwksUris: jwksUri === undefined ? undefined : [...new Set([jwksUri, ...jwksFallbackUris])],
     audience,
     profile: profileName,
     clientIds,

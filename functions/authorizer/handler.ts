@@ -12,7 +12,7 @@ import { type AuthorizerConfig, parseConfigJson } from './config';
 import { type ConfigSource, InlineConfigSource, SsmConfigSource } from './config-source';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { httpsIntrospection, type IntrospectionCall, Introspector, type SecretReader } from './introspection';
-import { HttpsJwksFetcher, type JwksFetcher, KeyStore } from './key-store';
+import { HttpsJwksFetcher, type JwksFetcher, KeyStore, type KeyStoreSettings } from './key-store';
 import type { RequestBinding } from './sender-constraint';
 import { powertoolsTelemetry, type Telemetry } from './telemetry';
 
@@ -119,15 +119,17 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
   const introspector = new Introspector({ call: deps.introspection ?? httpsIntrospection(deps.ca), secrets: deps.secrets, now: deps.now });
   let current: { text: string; authorizer: Authorizer } | undefined;
 
+  // One key store for the instance's life (held keys survive a reload), configured anew
+  // from every reloaded configuration: minRsaBits and jwks.* take effect on a warm instance.
   const keyStoreFor = (config: AuthorizerConfig): KeyStore => {
-    keys ??= new KeyStore({
+    const settings: KeyStoreSettings = {
       fetcher: deps.fetcher ?? new HttpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: deps.ca }),
       minRsaBits: config.minRsaBits,
       minRefetchIntervalMs: config.jwks.minRefetchIntervalSeconds * 1000,
       maxAgeMs: config.jwks.maxAgeSeconds * 1000,
-      now: deps.now,
-      onFetch: (event) => telemetry().jwksFetch(event),
-    });
+    };
+    if (keys === undefined) keys = new KeyStore({ ...settings, now: deps.now, onFetch: (event) => telemetry().jwksFetch(event) });
+    else keys.configure(settings);
     return keys;
   };
 
@@ -144,13 +146,16 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
     });
     const resolver = discovery;
     for (const issuer of config.issuers) {
-      if (issuer.jwksUri !== undefined) {
-        if (!store.hasKeys(issuer.jwksUri)) void store.prefetch(issuer.jwksUri);
+      if (issuer.jwksUris !== undefined) {
+        if (!store.hasKeys(issuer.jwksUris)) void store.prefetch(issuer.jwksUris);
       } else {
         // Discover the key set URL, then fetch the keys, both during the cold start.
         void resolver
           .jwksUri(issuer.issuer)
-          .then((uri) => (store.hasKeys(uri) ? undefined : store.prefetch(uri)))
+          .then((uri) => {
+            const sources = [uri, ...issuer.jwksFallbackUris];
+            return store.hasKeys(sources) ? undefined : store.prefetch(sources);
+          })
           .catch(() => undefined);
       }
     }

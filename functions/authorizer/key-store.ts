@@ -3,6 +3,7 @@ import { InvalidTokenError, KeysUnavailableError } from '../shared/errors';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
 import { DEFAULT_MIN_RSA_BITS, type InspectedKey, inspectJwk, pickMembers, readKeySet, type SignatureAlgorithm } from '../shared/jwk-rules';
 import { Reason } from '../shared/reasons';
+import { jwksUriFromDiscovery } from './discovery';
 
 /** Fetches a key set document; injected so tests and other transports can stand in. */
 export interface JwksFetcher {
@@ -10,11 +11,25 @@ export interface JwksFetcher {
   fetch(jwksUri: string): Promise<unknown>;
 }
 
-/** The default fetcher: HTTPS with a deadline and a body cap (see {@link httpGet}). */
+/** The path of an OpenID Connect discovery document below its issuer (OIDC Discovery 1.0 §4; see {@link discoveryUrl}). */
+export const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
+
+/**
+ * The default fetcher: HTTPS with a deadline and a body cap (see {@link httpGet}). A
+ * location ending in {@link DISCOVERY_SUFFIX} is an issuer's discovery document (a fallback
+ * source behind a mirror): it is checked as {@link jwksUriFromDiscovery} does (its `issuer`
+ * must be the one it was read from, its `jwks_uri` https), then its key set is fetched.
+ */
 export class HttpsJwksFetcher implements JwksFetcher {
   constructor(private readonly options: HttpGetOptions = {}) {}
   async fetch(jwksUri: string): Promise<unknown> {
-    return (await httpGetJson(jwksUri, this.options)).json;
+    if (!jwksUri.endsWith(DISCOVERY_SUFFIX)) return (await httpGetJson(jwksUri, this.options)).json;
+    const issuer = jwksUri.slice(0, -DISCOVERY_SUFFIX.length);
+    const doc = (await httpGetJson(jwksUri, this.options)).json;
+    // discoveryUrl() drops an issuer's trailing slash; both spellings lead here.
+    const named = (doc as { issuer?: unknown } | null)?.issuer;
+    const keys = jwksUriFromDiscovery(doc, named === `${issuer}/` ? named : issuer);
+    return (await httpGetJson(keys, this.options)).json;
   }
 }
 
@@ -27,17 +42,32 @@ export interface VerificationKey {
   jwk: Record<string, unknown>;
 }
 
-/** Options of {@link KeyStore}. */
-export interface KeyStoreOptions {
+/**
+ * Where an issuer's keys are read: one key set URL, or an ordered list of them (the JWKS
+ * mirror first, then the issuer's own key set or discovery document). Lists are read in
+ * order; a later one is fetched only when the earlier ones are unavailable or lack the
+ * `kid` asked for, each under its own rate limits.
+ */
+export type KeySources = string | readonly string[];
+
+/** The settings of {@link KeyStore} that a reloaded configuration may change (see {@link KeyStore.configure}). */
+export interface KeyStoreSettings {
   fetcher: JwksFetcher;
   /** Smallest RSA key accepted, in bits. Default 2048. */
   minRsaBits?: number;
-  /** At most one unknown-`kid` refetch per key set in this many milliseconds. Default 10000. */
+  /**
+   * After a refetch that did not find a `kid` asked for, or a failed fetch, no refetch of
+   * that key set for this many milliseconds. Default 10000.
+   */
   minRefetchIntervalMs?: number;
-  /** Refresh held keys older than this, in milliseconds. Default 3600000. */
+  /** Held keys older than this are refreshed in the background, in milliseconds. Default 3600000. */
   maxAgeMs?: number;
   /** While no keys are held, retry a failed fetch after this many milliseconds. Default 1000. */
   retryWithoutKeysMs?: number;
+}
+
+/** Options of {@link KeyStore}. */
+export interface KeyStoreOptions extends KeyStoreSettings {
   /** The clock, in milliseconds. Default `Date.now`. */
   now?: () => number;
   /** Told of every fetch, for metrics and tests. */
@@ -45,10 +75,15 @@ export interface KeyStoreOptions {
 }
 
 interface KeySetState {
+  /** The JWKs as fetched, kept to judge them again when `minRsaBits` changes. */
+  raw: unknown[] | undefined;
   keys: Map<string, InspectedKey[]> | undefined;
   fetchedAt: number;
+  /** End of the last attempt, successful or not. */
   lastAttemptAt: number;
   lastError: unknown;
+  /** End of the last refetch that did not find the `kid` it was made for (the penalty box). */
+  missedAt: number;
   inflight: Promise<void> | undefined;
 }
 
@@ -56,72 +91,113 @@ interface KeySetState {
  * The in-memory cache of issuers' signing keys.
  *
  * - Concurrent requests for the same key set share one fetch.
- * - An unknown `kid` triggers one refetch, at most once per `minRefetchIntervalMs`, so a
- *   flood of invented `kid`s costs a handful of fetches while a rotated key is picked up
- *   within that interval.
+ * - An unknown `kid` triggers a refetch, even right after a successful fetch (a rotated
+ *   key is found at once). Only a refetch that did not find the `kid`, or a failed fetch,
+ *   puts the key set in a penalty box for `minRefetchIntervalMs` (as aws-jwt-verify's
+ *   penalty box does), so a flood of invented `kid`s costs a handful of fetches.
+ * - Held keys older than `maxAgeMs` are served while a background refresh runs (at most
+ *   one per `minRefetchIntervalMs` while it fails): a hanging endpoint adds no latency to
+ *   requests whose key is held.
  * - Keys held are kept when a refetch fails (stale-if-error); only a token whose key was
  *   never obtained fails with {@link KeysUnavailableError}.
  * - An empty or invalid key set never replaces held keys.
+ * - {@link configure} applies a reloaded configuration: held keys are judged again.
  */
 export class KeyStore {
   private readonly sets = new Map<string, KeySetState>();
-  private readonly fetcher: JwksFetcher;
-  private readonly minRsaBits: number;
-  private readonly minRefetchIntervalMs: number;
-  private readonly maxAgeMs: number;
-  private readonly retryWithoutKeysMs: number;
+  private fetcher!: JwksFetcher;
+  private minRsaBits = DEFAULT_MIN_RSA_BITS;
+  private minRefetchIntervalMs = 10_000;
+  private maxAgeMs = 3_600_000;
+  private retryWithoutKeysMs = 1000;
   private readonly now: () => number;
   private readonly onFetch: KeyStoreOptions['onFetch'];
   private readonly ready = new WeakMap<InspectedKey, VerificationKey>();
 
   constructor(options: KeyStoreOptions) {
-    this.fetcher = options.fetcher;
-    this.minRsaBits = options.minRsaBits ?? DEFAULT_MIN_RSA_BITS;
-    this.minRefetchIntervalMs = options.minRefetchIntervalMs ?? 10_000;
-    this.maxAgeMs = options.maxAgeMs ?? 3_600_000;
-    this.retryWithoutKeysMs = options.retryWithoutKeysMs ?? 1000;
     this.now = options.now ?? Date.now;
     this.onFetch = options.onFetch;
+    this.configure(options);
+  }
+
+  /**
+   * Apply settings of a reloaded configuration. Held keys stay (no refetch storm on a
+   * reload), but are judged again when `minRsaBits` changed, so a warm instance refuses a
+   * key the new configuration calls weak.
+   */
+  configure(settings: KeyStoreSettings): void {
+    const minRsaBits = settings.minRsaBits ?? DEFAULT_MIN_RSA_BITS;
+    const rejudge = this.fetcher !== undefined && minRsaBits !== this.minRsaBits;
+    this.fetcher = settings.fetcher;
+    this.minRsaBits = minRsaBits;
+    this.minRefetchIntervalMs = settings.minRefetchIntervalMs ?? 10_000;
+    this.maxAgeMs = settings.maxAgeMs ?? 3_600_000;
+    this.retryWithoutKeysMs = settings.retryWithoutKeysMs ?? 1000;
+    if (rejudge) for (const state of this.sets.values()) if (state.raw !== undefined) state.keys = this.judge(state.raw);
   }
 
   private state(jwksUri: string): KeySetState {
     let state = this.sets.get(jwksUri);
     if (state === undefined) {
-      state = { keys: undefined, fetchedAt: 0, lastAttemptAt: Number.NEGATIVE_INFINITY, lastError: undefined, inflight: undefined };
+      state = {
+        raw: undefined,
+        keys: undefined,
+        fetchedAt: 0,
+        lastAttemptAt: Number.NEGATIVE_INFINITY,
+        lastError: undefined,
+        missedAt: Number.NEGATIVE_INFINITY,
+        inflight: undefined,
+      };
       this.sets.set(jwksUri, state);
     }
     return state;
   }
 
-  /** Start fetching a key set (at cold start); never rejects. */
-  prefetch(jwksUri: string): Promise<void> {
-    return this.refresh(this.state(jwksUri), jwksUri);
+  /**
+   * Start fetching an issuer's keys (at cold start): the first source, and the next ones
+   * only while the earlier ones yield no keys. Never rejects.
+   */
+  async prefetch(sources: KeySources): Promise<void> {
+    const list = typeof sources === 'string' ? [sources] : sources;
+    for (const uri of list) {
+      const state = this.state(uri);
+      await this.refresh(state, uri, undefined);
+      if (state.keys !== undefined) return;
+    }
   }
 
-  /** Whether any keys are held for this key set. */
-  hasKeys(jwksUri: string): boolean {
-    return this.sets.get(jwksUri)?.keys !== undefined;
+  /** Whether any keys are held for these sources. */
+  hasKeys(sources: KeySources): boolean {
+    if (typeof sources === 'string') return this.sets.get(sources)?.keys !== undefined;
+    return sources.some((uri) => this.sets.get(uri)?.keys !== undefined);
   }
 
-  private refresh(state: KeySetState, jwksUri: string): Promise<void> {
+  private judge(raw: unknown[]): Map<string, InspectedKey[]> {
+    const keys = new Map<string, InspectedKey[]>();
+    for (const item of raw) {
+      const key = inspectJwk(item, this.minRsaBits);
+      if (key.kid === undefined) continue;
+      const list = keys.get(key.kid) ?? [];
+      list.push(key);
+      keys.set(key.kid, list);
+    }
+    return keys;
+  }
+
+  /** Fetch a key set; `wanted` is the `kid` that asked for it, if any (a miss starts the penalty box). */
+  private refresh(state: KeySetState, jwksUri: string, wanted: string | undefined): Promise<void> {
     if (state.inflight) return state.inflight;
     const started = this.now();
-    state.lastAttemptAt = started;
     const run = async () => {
       try {
-        const json = await this.fetcher.fetch(jwksUri);
-        const keys = new Map<string, InspectedKey[]>();
-        for (const raw of readKeySet(json)) {
-          const key = inspectJwk(raw, this.minRsaBits);
-          if (key.kid === undefined) continue;
-          const list = keys.get(key.kid) ?? [];
-          list.push(key);
-          keys.set(key.kid, list);
-        }
+        const raw = readKeySet(await this.fetcher.fetch(jwksUri));
+        const keys = this.judge(raw);
         if (keys.size === 0) throw new Error('the key set holds no key with a kid');
+        state.raw = raw;
         state.keys = keys;
         state.fetchedAt = this.now();
         state.lastError = undefined;
+        if (wanted !== undefined && !keys.has(wanted)) state.missedAt = state.fetchedAt;
         this.onFetch?.({ jwksUri, ok: true, ms: this.now() - started });
       } catch (error) {
         state.lastError = error;
@@ -137,29 +213,79 @@ export class KeyStore {
     return state.inflight;
   }
 
+  /** Whether an unknown `kid` may refetch this key set now. */
+  private mayRefetch(state: KeySetState, now: number): boolean {
+    if (now - state.missedAt < this.minRefetchIntervalMs) return false;
+    if (state.lastError === undefined) return true;
+    return now - state.lastAttemptAt >= (state.keys === undefined ? this.retryWithoutKeysMs : this.minRefetchIntervalMs);
+  }
+
+  /** Start a background refresh of held keys past their max age, rate-limited while it fails. */
+  private refreshIfOld(state: KeySetState, jwksUri: string, now: number): void {
+    if (state.inflight !== undefined || now - state.fetchedAt <= this.maxAgeMs) return;
+    if (now - state.lastAttemptAt < this.minRefetchIntervalMs) return;
+    void this.refresh(state, jwksUri, undefined);
+  }
+
+  /** The held keys for `kid` in one source, refreshing them in the background when old. */
+  private held(jwksUri: string, kid: string, now: number): InspectedKey[] | undefined {
+    const state = this.sets.get(jwksUri);
+    const candidates = state?.keys?.get(kid);
+    if (state !== undefined && candidates !== undefined) this.refreshIfOld(state, jwksUri, now);
+    return candidates;
+  }
+
+  /** Look for `kid` in one source, fetching it when allowed. */
+  private async fetched(jwksUri: string, kid: string): Promise<InspectedKey[] | undefined> {
+    const state = this.state(jwksUri);
+    if (state.inflight) {
+      await state.inflight;
+      const candidates = state.keys?.get(kid);
+      if (candidates !== undefined) return candidates;
+    }
+    if (!this.mayRefetch(state, this.now())) return undefined;
+    await this.refresh(state, jwksUri, kid);
+    return state.keys?.get(kid);
+  }
+
   /**
    * The key to verify a token with `kid` and `alg`. Rejects with {@link InvalidTokenError}
-   * (`unknown_kid`, `weak_key`, `key_mismatch`) when the key set answers but has no usable
-   * key for it, and with {@link KeysUnavailableError} when the key set cannot be had.
+   * (`unknown_kid`, `weak_key`, `key_mismatch`) when the key sets answer but have no usable
+   * key for it, and with {@link KeysUnavailableError} when a key set that might have it
+   * cannot be had.
    */
-  async getKey(jwksUri: string, kid: string, alg: SignatureAlgorithm): Promise<VerificationKey> {
-    const state = this.state(jwksUri);
+  async getKey(sources: KeySources, kid: string, alg: SignatureAlgorithm): Promise<VerificationKey> {
     const now = this.now();
-    if (state.inflight) await state.inflight;
-    else if (state.keys !== undefined && now - state.fetchedAt > this.maxAgeMs) await this.refresh(state, jwksUri);
-    let candidates = state.keys?.get(kid);
-    if (candidates === undefined) {
-      const wait = state.keys === undefined ? this.retryWithoutKeysMs : this.minRefetchIntervalMs;
-      if (state.inflight) await state.inflight;
-      else if (this.now() - state.lastAttemptAt >= wait) await this.refresh(state, jwksUri);
-      candidates = state.keys?.get(kid);
-    }
-    if (candidates === undefined) {
-      if (state.keys === undefined || state.lastError !== undefined) {
-        throw new KeysUnavailableError(jwksUri, `no key ${kid} held and the key set could not be fetched`, { cause: state.lastError });
+    // Hot path: the key is held (no allocation, no await on any fetch).
+    if (typeof sources === 'string') {
+      const candidates = this.held(sources, kid, now);
+      if (candidates !== undefined) return this.choose(candidates, kid, alg);
+    } else {
+      for (let i = 0; i < sources.length; i++) {
+        const candidates = this.held(sources[i] as string, kid, now);
+        if (candidates !== undefined) return this.choose(candidates, kid, alg);
       }
-      throw new InvalidTokenError(Reason.UnknownKid, `kid ${kid} is not in the key set`);
     }
+    const list = typeof sources === 'string' ? [sources] : sources;
+    for (const uri of list) {
+      const candidates = await this.fetched(uri, kid);
+      if (candidates !== undefined) return this.choose(candidates, kid, alg);
+    }
+    // Unknown only when every source answered its last fetch without it; else it may be in
+    // a key set we could not read, which is a 5xx, not a 401.
+    const unavailable = list.find((uri) => {
+      const state = this.sets.get(uri);
+      return state?.keys === undefined || state.lastError !== undefined;
+    });
+    if (unavailable !== undefined) {
+      throw new KeysUnavailableError(unavailable, `no key ${kid} held and the key set could not be fetched`, {
+        cause: this.sets.get(unavailable)?.lastError,
+      });
+    }
+    throw new InvalidTokenError(Reason.UnknownKid, `kid ${kid} is not in the key set`);
+  }
+
+  private choose(candidates: InspectedKey[], kid: string, alg: SignatureAlgorithm): VerificationKey {
     const key = candidates.find((k) => k.alg === alg && k.problems.length === 0);
     if (key === undefined) {
       if (candidates.some((k) => k.problems.includes('weak_key'))) {

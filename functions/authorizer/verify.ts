@@ -6,7 +6,7 @@ import { Reason } from '../shared/reasons';
 import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from './config';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import type { Introspector } from './introspection';
-import type { KeyStore } from './key-store';
+import type { KeySources, KeyStore } from './key-store';
 import { PROFILES } from './profiles';
 import { readScopes } from './scopes';
 import { decodeJwt, looksLikeJwt } from './token';
@@ -136,6 +136,12 @@ export class TokenVerifier {
   }
 
   /** The key set URL of an issuer configured without one, by OIDC discovery. */
+  /** The key sources of an issuer whose `jwksUri` is discovered: that, then its fallbacks. */
+  private async discoveredSources(issuer: IssuerConfig): Promise<KeySources> {
+    const discovered = await this.discoveredJwksUri(issuer);
+    return issuer.jwksFallbackUris.length === 0 ? discovered : [discovered, ...issuer.jwksFallbackUris];
+  }
+
   private discoveredJwksUri(issuer: IssuerConfig): Promise<string> {
     this.discovery ??= new JwksUriResolver({
       fetcher: new HttpsJsonFetcher({ timeoutMs: this.config.jwks.timeoutMs, maxBytes: this.config.jwks.maxBytes }),
@@ -229,7 +235,7 @@ export class TokenVerifier {
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) {
       throw new InvalidTokenError(Reason.Malformed, 'the header has no usable kid');
     }
-    const key = await this.keys.getKey(issuer.jwksUri ?? (await this.discoveredJwksUri(issuer)), kid, alg as SignatureAlgorithm);
+    const key = await this.keys.getKey(issuer.jwksUris ?? (await this.discoveredSources(issuer)), kid, alg as SignatureAlgorithm);
     const tolerance = this.config.clockToleranceSeconds;
     try {
       verifyJwtSync(token, key.jwk as never, { issuer: null, audience: null, graceSeconds: tolerance }, () => key.keyObject);

@@ -125,3 +125,15 @@ describe('parseConfig', () => {
     expect(() => parseConfigJson('{"issuers": [')).toThrow(/\(root\): not valid JSON/);
   });
 });
+
+describe('issuers[].jwksFallbackUris', () => {
+  it('reads keys from jwksUri first, then the fallbacks in order', () => {
+    const fallbacks = ['https://idp.test/realms/ops/.well-known/openid-configuration'];
+    const parsed = parseConfig(rawConfig({}, { jwksFallbackUris: fallbacks })).config;
+    expect(parsed.issuers[0]?.jwksUris).toEqual(['https://keys.test/ops/jwks.json', ...fallbacks]);
+  });
+
+  it('names the fallback that is not an https URL', () => {
+    expect(issue({}, { jwksFallbackUris: ['http://idp.test/jwks'] })).toMatch(/^issuers\[0\]\.jwksFallbackUris\[0\]: must be an https URL/);
+  });
+});
