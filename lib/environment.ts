@@ -38,6 +38,8 @@ export interface EnvironmentSettings {
   throttling: { rateLimit: number; burstLimit: number };
   /** Deploy the demo API with the contract's example routes. */
   demoApi: boolean;
+  /** X-Ray active tracing on the functions. Default false. */
+  tracing: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -111,5 +113,6 @@ export function readEnvironment(environments: unknown, name: unknown): Environme
       burstLimit: num(throttling.burstLimit, 'throttling.burstLimit', 200, 1, 5000),
     },
     demoApi: raw.demoApi !== false,
+    tracing: raw.tracing === true,
   };
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Duration } from 'aws-cdk-lib';
+import { type Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -21,6 +21,10 @@ export interface ScopegateFunctionProps {
   environment?: Record<string, string>;
   /** Days of log retention. Default one month. */
   logRetention?: logs.RetentionDays;
+  /** X-Ray active tracing (adds `xray:PutTraceSegments`/`PutTelemetryRecords` to the role). Default false. */
+  tracing?: boolean;
+  /** Where failed asynchronous invocations go, after Lambda's retries. Default none. */
+  onFailure?: lambda.IDestination;
 }
 
 /**
@@ -48,6 +52,8 @@ export function scopegateFunction(scope: Construct, id: string, props: Scopegate
     timeout: props.timeout,
     role,
     logGroup,
+    tracing: props.tracing ? lambda.Tracing.ACTIVE : undefined,
+    onFailure: props.onFailure,
     environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
     projectRoot: PROJECT_ROOT,
     depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
@@ -61,5 +67,11 @@ export function scopegateFunction(scope: Construct, id: string, props: Scopegate
       banner: BUNDLE_BANNER,
     },
   });
+  if (props.tracing) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions (AWS documents Resource "*").',
+    });
+  }
   return fn;
 }

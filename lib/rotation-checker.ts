@@ -2,46 +2,67 @@ import { type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
+import { MetricName, Service } from '../functions/shared/metrics';
 import type { JwksDistribution } from './jwks-distribution';
+import { ScopegateMetrics } from './metrics';
 import { scopegateFunction } from './node-function';
 
 /** Properties of {@link RotationChecker}. */
 export interface RotationCheckerProps {
   /** The issuer; OIDC discovery gives its key set. */
-  issuer: string;
+  readonly issuer: string;
   /** The issuer's own key set URL, when discovery is not to be used. */
-  originJwksUri?: string;
+  readonly originJwksUri?: string;
   /** Where the verified copy is published. */
-  distribution: JwksDistribution;
+  readonly distribution: JwksDistribution;
   /** The object key of the copy, e.g. `ops/jwks.json`. */
-  objectKey: string;
+  readonly objectKey: string;
   /** How often to run. Default every hour. */
-  schedule?: Duration;
+  readonly schedule?: Duration;
   /** Report keys older than this many days. Default 90. */
-  maxKeyAgeDays?: number;
+  readonly maxKeyAgeDays?: number;
   /** Report key set caching longer than this, in seconds. Default 3600. */
-  maxCacheTtlSeconds?: number;
-  /** `Cache-Control` of the published copy. Default short, with `stale-if-error`. */
-  cacheControl?: string;
-  /** Where the alarm on error findings (or a failed run) goes. */
-  alarmTopic?: sns.ITopic;
+  readonly maxCacheTtlSeconds?: number;
+  /**
+   * `max-age` of the published copy (its `Cache-Control`), which the edge and every
+   * authorizer honour: keep it below the issuer's pre-publication window. Default 300 s
+   * (never above `maxCacheTtlSeconds`).
+   */
+  readonly mirrorTtl?: Duration;
+  /** `Cache-Control` of the published copy; overrides `mirrorTtl`. Default from `mirrorTtl`. */
+  readonly cacheControl?: string;
+  /** Where the alarm on error findings, failed runs and missing runs goes. */
+  readonly alarmTopic?: sns.ITopic;
+  /** Run once at deploy (a CDK trigger after the distribution exists), so the mirror is seeded before the first request. Default true. */
+  readonly seedAtDeploy?: boolean;
+  /** X-Ray active tracing of the function. Default false. */
+  readonly tracing?: boolean;
 }
 
 /**
  * The scheduled key-rotation checker for one issuer: the function on an EventBridge
- * Scheduler schedule, allowed exactly its object, its distribution's invalidations and
- * its state parameter, with an alarm on error findings and on failed runs.
+ * Scheduler schedule and once at deploy, allowed exactly its object (and to list its
+ * bucket, so that S3 answers a missing object with 404), its distribution's invalidations
+ * and its state parameter; failed runs land in a queue; one alarm per issuer on error
+ * findings, failed runs and runs that did not happen.
  */
 export class RotationChecker extends Construct {
   readonly function: NodejsFunction;
   readonly stateParameter: ssm.StringParameter;
   readonly alarm: cloudwatch.Alarm;
+  /** Failed asynchronous runs (the schedule's), after Lambda's retries. */
+  readonly deadLetterQueue: sqs.Queue;
+  /** The deploy-time run; undefined when `seedAtDeploy` is false. */
+  readonly seed: triggers.Trigger | undefined;
 
   constructor(scope: Construct, id: string, props: RotationCheckerProps) {
     super(scope, id);
@@ -49,18 +70,31 @@ export class RotationChecker extends Construct {
     this.stateParameter = new ssm.StringParameter(this, 'State', {
       description: `scopegate rotation checker state (first-seen kids) for ${props.issuer}`,
       stringValue: '{}',
+      tier: ssm.ParameterTier.STANDARD,
     });
-    const cacheControl =
-      props.cacheControl ??
-      `public, max-age=${Math.min(300, props.maxCacheTtlSeconds ?? 3600)}, stale-while-revalidate=60, stale-if-error=86400`;
+    const maxCacheTtlSeconds = props.maxCacheTtlSeconds ?? 3600;
+    const mirrorTtlSeconds = Math.min((props.mirrorTtl ?? Duration.seconds(300)).toSeconds(), maxCacheTtlSeconds);
+    const cacheControl = props.cacheControl ?? `public, max-age=${mirrorTtlSeconds}, stale-while-revalidate=60, stale-if-error=86400`;
+    this.deadLetterQueue = new sqs.Queue(this, 'FailedRuns', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "This queue is the checker's on-failure destination (a dead-letter queue); it needs no DLQ of its own.",
+    });
     this.function = scopegateFunction(this, 'Function', {
       entry: 'rotation-checker/handler.ts',
       description: `scopegate key-rotation checker for ${props.issuer}`,
       memorySize: 256,
       timeout: Duration.seconds(60),
+      tracing: props.tracing,
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
       environment: {
         ISSUER: props.originJwksUri ? '' : props.issuer,
         JWKS_URI: props.originJwksUri ?? '',
+        METRIC_ISSUER: props.issuer,
         MIRROR_URL: props.distribution.urlOf(props.objectKey),
         MIRROR_BUCKET: props.distribution.bucket.bucketName,
         MIRROR_KEY: props.objectKey,
@@ -68,8 +102,8 @@ export class RotationChecker extends Construct {
         STATE_PARAMETER: this.stateParameter.parameterName,
         CACHE_CONTROL: cacheControl,
         MAX_KEY_AGE_DAYS: String(props.maxKeyAgeDays ?? 90),
-        MAX_CACHE_TTL_SECONDS: String(props.maxCacheTtlSeconds ?? 3600),
-        POWERTOOLS_SERVICE_NAME: 'scopegate-rotation-checker',
+        MAX_CACHE_TTL_SECONDS: String(maxCacheTtlSeconds),
+        POWERTOOLS_SERVICE_NAME: Service.RotationChecker,
       },
     });
     this.function.addToRolePolicy(
@@ -77,6 +111,13 @@ export class RotationChecker extends Construct {
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: [props.distribution.bucket.arnForObjects(props.objectKey)],
       }),
+    );
+    // Without s3:ListBucket, S3 answers a GetObject on a missing key with 403 AccessDenied,
+    // indistinguishable from a real denial. With it, a missing mirror is a 404 NoSuchKey. No
+    // s3:prefix condition: S3 checks ListBucket for a missing-object answer without one, so
+    // a prefix-conditioned grant would still give 403. The bucket holds public keys only.
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.distribution.bucket.bucketArn] }),
     );
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
@@ -98,9 +139,10 @@ export class RotationChecker extends Construct {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
       description: `Invokes the scopegate rotation checker for ${props.issuer}`,
     });
+    const schedule = props.schedule ?? Duration.hours(1);
     new scheduler.Schedule(this, 'Schedule', {
       description: `scopegate key-rotation audit of ${props.issuer}`,
-      schedule: scheduler.ScheduleExpression.rate(props.schedule ?? Duration.hours(1)),
+      schedule: scheduler.ScheduleExpression.rate(schedule),
       target: new targets.LambdaInvoke(this.function, { retryAttempts: 0, role: schedulerRole }),
     });
     const fnId = stack.getLogicalId(this.function.node.defaultChild as CfnResource);
@@ -108,27 +150,45 @@ export class RotationChecker extends Construct {
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
       reason: 'Invoke permission on this one function and its versions (ARN:*), as grantInvoke writes it; nothing else.',
     });
+
+    if (props.seedAtDeploy !== false) {
+      // Seed the mirror during the deploy, once the distribution, the bucket policy and the
+      // state parameter exist: the first request after a deploy finds keys at the mirror.
+      this.seed = new triggers.Trigger(this, 'SeedAtDeploy', {
+        handler: this.function,
+        executeAfter: [props.distribution, this.stateParameter],
+        executeOnHandlerChange: true,
+        invocationType: triggers.InvocationType.REQUEST_RESPONSE,
+        timeout: Duration.seconds(90),
+      });
+    }
+
+    // One period covers at least one scheduled run (twice the interval, for the schedule's
+    // jitter), at most a day (the alarm's limit).
+    const periodMinutes = Math.min(1440, Math.max(5, 2 * schedule.toMinutes()));
+    const period = Duration.minutes(periodMinutes);
     const errors = new cloudwatch.MathExpression({
-      expression: 'findings + failures',
+      // FILL: a crashed run writes no AuditErrors, and metric math over a missing value is
+      // missing (OK); filled with 0, the failure alone breaches. A period with no completed
+      // run at all (schedule broken, function timing out) breaches too.
+      expression: 'FILL(findings, 0) + FILL(failures, 0) + IF(FILL(runs, 0) < 1, 1, 0)',
       usingMetrics: {
-        findings: new cloudwatch.Metric({
-          namespace: 'scopegate',
-          metricName: 'AuditErrors',
-          dimensionsMap: { service: 'scopegate-rotation-checker' },
-          statistic: 'Maximum',
-          period: Duration.minutes(5),
-        }),
-        failures: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        findings: ScopegateMetrics.checker(MetricName.AuditErrors, props.issuer, period, 'Maximum'),
+        runs: ScopegateMetrics.checker(MetricName.AuditRuns, props.issuer, period, 'Sum'),
+        failures: this.function.metricErrors({ period, statistic: 'Sum' }),
       },
-      label: 'error findings and failed runs',
+      label: 'error findings, failed runs and missing runs',
+      period,
     });
     this.alarm = new cloudwatch.Alarm(this, 'Alarm', {
-      alarmDescription: `scopegate: the key-rotation audit of ${props.issuer} found errors or failed`,
+      alarmDescription:
+        `scopegate: the key-rotation audit of ${props.issuer} found errors, failed, or did not run. ` + 'See docs/deploying.md, "Alarms".',
       metric: errors,
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      // No data at all (not even the function's own metrics) means no run: breach.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
     if (props.alarmTopic) this.alarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
   }

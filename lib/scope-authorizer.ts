@@ -11,6 +11,8 @@ export interface ScopeAuthorizerIssuer {
   issuer: string;
   /** The key set URL; usually the JWKS distribution's. */
   jwksUri: string;
+  /** Key sets read when `jwksUri` is unavailable or lacks a `kid`, in order (e.g. the issuer's discovery document). */
+  jwksFallbackUris?: string[];
   audience: string | string[];
   algorithms?: string[];
   tokenType?: string;
@@ -36,7 +38,20 @@ export interface ScopeAuthorizerProps {
    * reused for another proof.
    */
   mode?: 'token' | 'request';
+  /**
+   * Tier of the configuration parameter: Standard holds 4 KB, Advanced 8 KB (and is
+   * charged). Synth fails when the configuration does not fit. Default Standard.
+   */
+  parameterTier?: ssm.ParameterTier;
+  /** X-Ray active tracing of the function. Default false. */
+  tracing?: boolean;
 }
+
+/** Largest value of an SSM String parameter, in bytes, per tier. */
+export const SSM_PARAMETER_LIMIT_BYTES: Record<string, number> = {
+  [ssm.ParameterTier.STANDARD]: 4096,
+  [ssm.ParameterTier.ADVANCED]: 8192,
+};
 
 /** What {@link ScopeAuthorizer.addMethod} records besides the API Gateway method. */
 export interface ScopedMethodOptions {
@@ -82,7 +97,9 @@ export class ScopeAuthorizer extends Construct {
       parameterName: props.parameterName,
       description: 'scopegate authorizer configuration (generated from the API definition)',
       stringValue: Lazy.string({ produce: () => JSON.stringify(this.configuration()) }),
-      tier: ssm.ParameterTier.INTELLIGENT_TIERING,
+      // Chosen, not Intelligent-Tiering: that silently turns a grown configuration into a
+      // paid Advanced parameter, which cannot be turned back into a Standard one.
+      tier: props.parameterTier ?? ssm.ParameterTier.STANDARD,
     });
     this.function = scopegateFunction(this, 'Function', {
       entry: 'authorizer/handler.ts',
@@ -90,6 +107,7 @@ export class ScopeAuthorizer extends Construct {
       memorySize: props.memorySize ?? 256,
       timeout: Duration.seconds(10),
       environment: { AUTHZ_CONFIG_PARAMETER: this.parameter.parameterName, AUTHZ_CONFIG_TTL_SECONDS: '300' },
+      tracing: props.tracing,
     });
     this.parameter.grantRead(this.function);
     this.authorizer =
@@ -134,6 +152,36 @@ export class ScopeAuthorizer extends Construct {
     };
   }
 
+  /**
+   * The configuration's size against its parameter tier. Deploy-time URLs (the
+   * distribution's domain) are measured with a stand-in as long as the longest CloudFront
+   * domain, so the check never passes at synth what fails at deploy.
+   */
+  configurationBytes(): number {
+    const config = this.configuration();
+    const standIn = (uri: string) =>
+      Token.isUnresolved(uri) ? `https://${'d'.repeat(14)}.cloudfront.net/${'x'.repeat(40)}/jwks.json` : uri;
+    config.issuers = this.props.issuers.map((i) => ({
+      ...i,
+      jwksUri: standIn(i.jwksUri),
+      jwksFallbackUris: i.jwksFallbackUris?.map(standIn),
+    }));
+    return Buffer.byteLength(JSON.stringify(config), 'utf8');
+  }
+
+  private sizeErrors(): string[] {
+    const tier = this.props.parameterTier ?? ssm.ParameterTier.STANDARD;
+    const limit = SSM_PARAMETER_LIMIT_BYTES[tier];
+    if (limit === undefined) return [`parameterTier ${tier} is not supported: choose STANDARD (4 KB) or ADVANCED (8 KB)`];
+    const bytes = this.configurationBytes();
+    if (bytes <= limit) return [];
+    const hint =
+      tier === ssm.ParameterTier.STANDARD && bytes <= 8192
+        ? 'set parameterTier: ssm.ParameterTier.ADVANCED (8 KB, charged per parameter), or shorten the route table'
+        : 'SSM parameters hold 8 KB at most: split the API across authorizers or shorten the route table';
+    return [`the authorizer configuration is ${bytes} bytes, over the ${limit}-byte limit of a ${tier} SSM parameter: ${hint}`];
+  }
+
   private validate(): string[] {
     try {
       // Deploy-time values (the distribution's domain) cannot be checked here: stand in for them.
@@ -151,6 +199,7 @@ export class ScopeAuthorizer extends Construct {
             'or a cached Allow could outlive it and the route is never allowed',
         );
       if (this.routes.length === 0) errors.push('no method was added through addMethod: every request would be denied');
+      errors.push(...this.sizeErrors());
       return errors;
     } catch (error) {
       return [`invalid authorizer configuration: ${(error as Error).message}`];

@@ -1,13 +1,19 @@
-import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import exampleRoutes from '../examples/routes.json';
+import { DISCOVERY_SUFFIX } from '../functions/authorizer/key-store';
+import { Dimension, MetricName } from '../functions/shared/metrics';
+import { Reason } from '../functions/shared/reasons';
 import type { EnvironmentSettings } from './environment';
 import { JwksDistribution } from './jwks-distribution';
+import { ScopegateMetrics } from './metrics';
 import { RotationChecker } from './rotation-checker';
 import { ScopeAuthorizer } from './scope-authorizer';
 
@@ -28,6 +34,10 @@ export class ScopegateStack extends Stack {
   readonly authorizer: ScopeAuthorizer;
   readonly jwks: JwksDistribution;
   readonly api: apigw.RestApi | undefined;
+  /** The alarm topic: every alarm of the stack notifies it. */
+  readonly alarmTopic: sns.Topic;
+  /** The authorizer's and the API's alarms, by name (the rotation checkers carry their own). */
+  readonly alarms: Record<string, cloudwatch.Alarm> = {};
 
   constructor(scope: Construct, id: string, props: ScopegateStackProps) {
     super(scope, id, props);
@@ -42,6 +52,28 @@ export class ScopegateStack extends Stack {
       id: 'AwsSolutions-SNS2',
       reason: 'CloudWatch alarms cannot publish to a topic encrypted with the AWS managed SNS key; alarm messages carry no secrets.',
     });
+    // enforceSSL writes a topic policy, which replaces SNS's default one: without an Allow
+    // for CloudWatch, alarms could not publish. Only this account's alarms may.
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    this.alarmTopic = topic;
     if (s.alarmEmail) topic.addSubscription(new subscriptions.EmailSubscription(s.alarmEmail));
 
     const checkers = s.issuers.map(
@@ -54,7 +86,9 @@ export class ScopegateStack extends Stack {
           schedule: Duration.minutes(s.rotation.scheduleMinutes),
           maxKeyAgeDays: s.rotation.maxKeyAgeDays,
           maxCacheTtlSeconds: s.rotation.maxCacheTtlSeconds,
+          mirrorTtl: Duration.seconds(s.rotation.mirrorTtlSeconds),
           alarmTopic: topic,
+          tracing: s.tracing,
         }),
     );
 
@@ -62,6 +96,9 @@ export class ScopegateStack extends Stack {
       issuers: s.issuers.map((issuer) => ({
         issuer: issuer.issuer,
         jwksUri: this.jwks.urlOf(`${issuer.name}/jwks.json`),
+        // The mirror first; the issuer itself when the mirror is not seeded yet or lacks a
+        // key the issuer signs with as soon as it publishes it (see docs/deploying.md).
+        jwksFallbackUris: [issuer.originJwksUri ?? `${issuer.issuer.replace(/\/$/, '')}${DISCOVERY_SUFFIX}`],
         audience: issuer.audience,
         algorithms: issuer.algorithms,
         tokenType: issuer.tokenType,
@@ -74,6 +111,7 @@ export class ScopegateStack extends Stack {
 
     // Without the demo API the authorizer waits for methods: add them from your own stack.
     if (s.demoApi) this.api = this.demoApi(s);
+    this.addAlarms(topic);
     this.dashboard(s, checkers);
   }
 
@@ -142,9 +180,66 @@ export class ScopegateStack extends Stack {
     return api;
   }
 
+  /** Alarms on the authorizer (and the demo API), each to the topic; what to do is in docs/deploying.md. */
+  private addAlarms(topic: sns.ITopic): void {
+    const fiveMinutes = Duration.minutes(5);
+    const atLeastOnce = (id: string, metric: cloudwatch.IMetric, description: string) => {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        alarmDescription: `scopegate: ${description} See docs/deploying.md, "Alarms".`,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new actions.SnsAction(topic));
+      this.alarms[id] = alarm;
+      return alarm;
+    };
+    const fn = this.authorizer.function;
+    atLeastOnce(
+      'KeysUnavailableAlarm',
+      ScopegateMetrics.decisions(Reason.KeysUnavailable, fiveMinutes),
+      'requests failed with 503 because no key set (mirror nor issuer) could be fetched.',
+    );
+    atLeastOnce(
+      'ConfigUnavailableAlarm',
+      ScopegateMetrics.decisions(Reason.ConfigUnavailable, fiveMinutes),
+      'requests failed with 503 because the authorizer configuration could not be read or is invalid.',
+    );
+    atLeastOnce(
+      'IntrospectionUnavailableAlarm',
+      ScopegateMetrics.decisions(Reason.IntrospectionUnavailable, fiveMinutes),
+      'requests failed with 503 because an introspection endpoint did not answer.',
+    );
+    // Lambda's Errors metric counts every 401 too (the contract makes a 401 a thrown
+    // Error), so unexpected failures are read from what explains them: internal_error
+    // decisions, and invocations that ran into the function's timeout.
+    const timeoutMs = fn.timeout?.toMilliseconds() ?? 3000;
+    atLeastOnce(
+      'AuthorizerErrorsAlarm',
+      new cloudwatch.MathExpression({
+        expression: `FILL(internal, 0) + IF(FILL(longest, 0) >= ${timeoutMs * 0.95}, 1, 0)`,
+        usingMetrics: {
+          internal: ScopegateMetrics.decisions(Reason.Internal, fiveMinutes),
+          longest: fn.metricDuration({ period: fiveMinutes, statistic: 'Maximum' }),
+        },
+        label: 'internal errors and timeouts',
+        period: fiveMinutes,
+      }),
+      'the authorizer failed unexpectedly (internal_error decisions, or an invocation that timed out).',
+    );
+    atLeastOnce(
+      'AuthorizerThrottlesAlarm',
+      fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+      'authorizer invocations were throttled.',
+    );
+    if (this.api) {
+      atLeastOnce('Api5xxAlarm', this.api.metricServerError({ period: fiveMinutes, statistic: 'Sum' }), 'the API answered 5xx.');
+    }
+  }
+
   private dashboard(s: EnvironmentSettings, checkers: RotationChecker[]): void {
-    const search = (expression: string, label: string) =>
-      new cloudwatch.MathExpression({ expression, label, usingMetrics: {}, period: Duration.minutes(5) });
     new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `scopegate-${s.name}`,
       widgets: [
@@ -152,7 +247,7 @@ export class ScopegateStack extends Stack {
           new cloudwatch.GraphWidget({
             title: 'Decisions by reason',
             width: 12,
-            left: [search(`SEARCH('{scopegate,reason,service} MetricName="Decisions"', 'Sum', 300)`, 'decisions')],
+            left: [ScopegateMetrics.search(MetricName.Decisions, [Dimension.Reason], 'decisions')],
           }),
           new cloudwatch.GraphWidget({
             title: 'Authorizer latency (ms)',
@@ -167,15 +262,21 @@ export class ScopegateStack extends Stack {
           new cloudwatch.GraphWidget({
             title: 'JWKS fetches',
             width: 12,
-            left: [search(`SEARCH('{scopegate,outcome,service} MetricName="JwksFetches"', 'Sum', 300)`, 'fetches')],
+            left: [ScopegateMetrics.search(MetricName.JwksFetches, [Dimension.Outcome], 'fetches')],
           }),
           new cloudwatch.GraphWidget({
             title: 'Rotation findings',
             width: 12,
-            left: [search(`SEARCH('{scopegate,code,service} MetricName="Findings"', 'Sum', 300)`, 'findings')],
+            left: [ScopegateMetrics.search(MetricName.Findings, [Dimension.Code, Dimension.Issuer], 'findings')],
           }),
         ],
-        [new cloudwatch.AlarmStatusWidget({ title: 'Rotation alarms', width: 24, alarms: checkers.map((c) => c.alarm) })],
+        [
+          new cloudwatch.AlarmStatusWidget({
+            title: 'Alarms',
+            width: 24,
+            alarms: [...checkers.map((c) => c.alarm), ...Object.values(this.alarms)],
+          }),
+        ],
       ],
     });
   }

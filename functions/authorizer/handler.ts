@@ -14,7 +14,7 @@ import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { httpsIntrospection, type IntrospectionCall, Introspector, type SecretReader } from './introspection';
 import { HttpsJwksFetcher, type JwksFetcher, KeyStore, type KeyStoreSettings } from './key-store';
 import type { RequestBinding } from './sender-constraint';
-import { powertoolsTelemetry, type Telemetry } from './telemetry';
+import { powertoolsTelemetry, type Telemetry, withLambdaContext } from './telemetry';
 
 /** The events the handler answers: REST TOKEN and REQUEST events, and HTTP API (payload 2.0) events. */
 export type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2;
@@ -206,4 +206,4 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
 }
 
 /** The Lambda entry point: configuration from the environment, Powertools telemetry. */
-export const handler = createHandler();
+export const handler = withLambdaContext(createHandler());

@@ -1,6 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../shared/metrics';
 import type { DecisionRecord } from './authorize';
+
+/** The Powertools loggers made by {@link powertoolsTelemetry}, told of each invocation's Lambda context. */
+const loggers = new Set<Logger>();
 
 /** Where decisions and key fetches are reported; the handler's only side channel. */
 export interface Telemetry {
@@ -13,17 +18,18 @@ export interface Telemetry {
  * Powertools Logger (one JSON line per decision) and Metrics (EMF: `Decisions` and
  * `AuthorizerLatency` by `reason` in one line per decision, `JwksFetches` by `outcome`).
  */
-export function powertoolsTelemetry(serviceName = 'scopegate-authorizer'): Telemetry {
+export function powertoolsTelemetry(serviceName: string = Service.Authorizer): Telemetry {
   const logger = new Logger({ serviceName });
-  const metrics = new Metrics({ namespace: 'scopegate', serviceName });
+  loggers.add(logger);
+  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName });
   return {
     decision(record) {
       const level = record.effect === 'error' ? 'error' : record.effect === 'unauthorized' ? 'warn' : 'info';
       logger[level]('decision', { ...record });
       // One EMF line per decision: the count and the latency share the `reason` dimension.
-      metrics.addDimension('reason', record.reason);
-      metrics.addMetric('Decisions', MetricUnit.Count, 1);
-      metrics.addMetric('AuthorizerLatency', MetricUnit.Milliseconds, record.latencyMs);
+      metrics.addDimension(Dimension.Reason, record.reason);
+      metrics.addMetric(MetricName.Decisions, MetricUnit.Count, 1);
+      metrics.addMetric(MetricName.AuthorizerLatency, MetricUnit.Milliseconds, record.latencyMs);
       metrics.publishStoredMetrics();
     },
     jwksFetch(event) {
@@ -35,11 +41,23 @@ export function powertoolsTelemetry(serviceName = 'scopegate-authorizer'): Telem
         error: event.error ? String(event.error) : undefined,
       });
       const single = metrics.singleMetric();
-      single.addDimension('outcome', event.ok ? 'ok' : 'failed');
-      single.addMetric('JwksFetches', MetricUnit.Count, 1);
+      single.addDimension(Dimension.Outcome, event.ok ? 'ok' : 'failed');
+      single.addMetric(MetricName.JwksFetches, MetricUnit.Count, 1);
     },
     warn(message, extra) {
       logger.warn(message, extra ?? {});
     },
+  };
+}
+
+/**
+ * Wrap a handler so that every log line of the invocation carries the Lambda context
+ * (`function_request_id`, `cold_start`, function name, memory, version), as Powertools'
+ * `injectLambdaContext` does; the handler itself stays free of Lambda's context.
+ */
+export function withLambdaContext<E, R>(handler: (event: E) => Promise<R>): (event: E, context?: Context) => Promise<R> {
+  return (event, context) => {
+    if (context !== undefined) for (const logger of loggers) logger.addContext(context);
+    return handler(event);
   };
 }

@@ -3,7 +3,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { Context } from 'aws-lambda';
 import { type AuditOptions, type AuditReport, audit, hasErrors, keySetFingerprint } from '../shared/audit';
+import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../shared/metrics';
 
 /** Default `Cache-Control` of the published key set: short, revalidated, served stale on origin errors. */
 export const DEFAULT_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=60, stale-if-error=86400';
@@ -21,6 +23,8 @@ export interface CheckerSettings {
   cacheControl: string;
   maxKeyAgeDays?: number;
   maxCacheTtlSeconds?: number;
+  /** The `issuer` dimension of this checker's metrics. Default the issuer, else the key set URL. */
+  metricIssuer: string;
 }
 
 /** Read {@link CheckerSettings} from environment variables; names the missing one. */
@@ -43,6 +47,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Checke
     cacheControl: env.CACHE_CONTROL || DEFAULT_CACHE_CONTROL,
     maxKeyAgeDays: num('MAX_KEY_AGE_DAYS'),
     maxCacheTtlSeconds: num('MAX_CACHE_TTL_SECONDS'),
+    metricIssuer: env.METRIC_ISSUER || env.ISSUER || (env.JWKS_URI as string),
   };
 }
 
@@ -76,15 +81,34 @@ async function readState(ssm: SSMClient, name: string): Promise<{ firstSeen: Rec
   }
 }
 
-async function readMirrorObject(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+/** What the mirror object holds: its key set's fingerprint, nothing (missing), or unknown (not readable). */
+type MirrorState = { kind: 'present'; fingerprint: string | undefined } | { kind: 'missing' } | { kind: 'unreadable'; error: Error };
+
+/**
+ * Read the mirror object. S3 answers a GetObject on a missing key with 404 `NoSuchKey` only
+ * to a caller that may `s3:ListBucket`; to anyone else with 403 `AccessDenied`, exactly as
+ * for a real permission failure. The construct grants `s3:ListBucket`, so a 403 here is
+ * not taken for "missing": it is reported as unreadable (a log line and a finding-like
+ * metric), and the run goes on to publish, which is safe (the set was verified) and which
+ * fails loudly if writing is denied too.
+ */
+async function readMirrorObject(s3: S3Client, bucket: string, key: string): Promise<MirrorState> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const text = await out.Body?.transformToString();
-    if (text === undefined) return undefined;
-    const json = JSON.parse(text) as { keys?: Record<string, unknown>[] };
-    return Array.isArray(json.keys) ? keySetFingerprint(json.keys) : undefined;
+    if (text === undefined) return { kind: 'present', fingerprint: undefined };
+    try {
+      const json = JSON.parse(text) as { keys?: Record<string, unknown>[] };
+      return { kind: 'present', fingerprint: Array.isArray(json.keys) ? keySetFingerprint(json.keys) : undefined };
+    } catch {
+      return { kind: 'present', fingerprint: undefined };
+    }
   } catch (error) {
-    if ((error as Error).name === 'NoSuchKey' || (error as Error).name === 'NotFound') return undefined;
+    const name = (error as Error).name;
+    if (name === 'NoSuchKey' || name === 'NotFound') return { kind: 'missing' };
+    if (name === 'AccessDenied' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403) {
+      return { kind: 'unreadable', error: error as Error };
+    }
     throw error;
   }
 }
@@ -99,8 +123,8 @@ export async function runChecker(settings: CheckerSettings, deps: CheckerDepende
   const s3 = deps.s3 ?? new S3Client({});
   const cloudfront = deps.cloudfront ?? new CloudFrontClient({});
   const ssm = deps.ssm ?? new SSMClient({});
-  const logger = deps.logger ?? new Logger({ serviceName: 'scopegate-rotation-checker' });
-  const metrics = deps.metrics ?? new Metrics({ namespace: 'scopegate', serviceName: 'scopegate-rotation-checker' });
+  const logger = deps.logger ?? new Logger({ serviceName: Service.RotationChecker });
+  const metrics = deps.metrics ?? new Metrics({ namespace: METRIC_NAMESPACE, serviceName: Service.RotationChecker });
 
   const state = await readState(ssm, settings.stateParameter);
   const report = await audit({
@@ -116,10 +140,15 @@ export async function runChecker(settings: CheckerSettings, deps: CheckerDepende
 
   let published = false;
   let invalidated = false;
+  let mirrorUnreadable = false;
   if (report.verifiedJwks !== undefined) {
     const current = await readMirrorObject(s3, settings.bucket, settings.objectKey);
+    if (current.kind === 'unreadable') {
+      mirrorUnreadable = true;
+      logger.warn('mirror_unreadable', { bucket: settings.bucket, key: settings.objectKey, error: current.error.message });
+    }
     const next = keySetFingerprint(report.verifiedJwks.keys);
-    if (current !== next) {
+    if (current.kind !== 'present' || current.fingerprint !== next) {
       await s3.send(
         new PutObjectCommand({
           Bucket: settings.bucket,
@@ -159,19 +188,32 @@ export async function runChecker(settings: CheckerSettings, deps: CheckerDepende
 
   for (const finding of report.findings) {
     const single = metrics.singleMetric();
-    single.addDimension('code', finding.code);
-    single.addMetric('Findings', MetricUnit.Count, 1);
+    single.addDimensions({ [Dimension.Issuer]: settings.metricIssuer, [Dimension.Code]: finding.code });
+    single.addMetric(MetricName.Findings, MetricUnit.Count, 1);
   }
-  metrics.addMetric('AuditErrors', MetricUnit.Count, report.findings.filter((f) => f.severity === 'error').length);
-  metrics.addMetric('KeySetPublished', MetricUnit.Count, published ? 1 : 0);
+  // One line with the issuer dimension, so that two checkers never share an alarm's metric.
+  metrics.addDimension(Dimension.Issuer, settings.metricIssuer);
+  metrics.addMetric(MetricName.AuditErrors, MetricUnit.Count, report.findings.filter((f) => f.severity === 'error').length);
+  metrics.addMetric(MetricName.KeySetPublished, MetricUnit.Count, published ? 1 : 0);
+  metrics.addMetric(MetricName.AuditRuns, MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
   const log = hasErrors(report) ? logger.error.bind(logger) : logger.info.bind(logger);
-  log('rotation_audit', { ...report, verifiedJwks: undefined, published, invalidated });
+  log('rotation_audit', { ...report, verifiedJwks: undefined, published, invalidated, mirrorUnreadable });
   return { report, published, invalidated };
 }
 
-/** The Lambda entry point (EventBridge Scheduler). */
-export const handler = async (): Promise<{ findings: AuditReport['findings']; published: boolean; invalidated: boolean }> => {
-  const { report, published, invalidated } = await runChecker(settingsFromEnv(process.env));
+let logger: Logger | undefined;
+
+/**
+ * The Lambda entry point (EventBridge Scheduler, and the deploy-time trigger). Every log
+ * line carries the Lambda context (request id, cold start).
+ */
+export const handler = async (
+  _event?: unknown,
+  context?: Context,
+): Promise<{ findings: AuditReport['findings']; published: boolean; invalidated: boolean }> => {
+  logger ??= new Logger({ serviceName: Service.RotationChecker });
+  if (context !== undefined) logger.addContext(context);
+  const { report, published, invalidated } = await runChecker(settingsFromEnv(process.env), { logger });
   return { findings: report.findings, published, invalidated };
 };

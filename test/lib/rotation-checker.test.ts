@@ -44,12 +44,32 @@ describe('RotationChecker', () => {
     });
   });
 
-  it('alarms to the topic on error findings or failed runs', () => {
+  it('alarms to the topic on error findings, failed runs (filled, so a crash with no findings counts) and missing runs', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'breaching',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('Topic') }],
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'findings + failures' })]),
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(findings, 0) + FILL(failures, 0) + IF(FILL(runs, 0) < 1, 1, 0)' })]),
     });
+  });
+
+  it('may list its bucket, so that S3 answers a missing mirror with 404 rather than 403', () => {
+    const statements = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+    expect(statements).toContain('"Action":"s3:ListBucket"');
+  });
+
+  it('runs once at deploy, after the distribution exists', () => {
+    const triggers = t.findResources('Custom::Trigger');
+    expect(Object.keys(triggers)).toHaveLength(1);
+    const dependsOn = (Object.values(triggers)[0] as { DependsOn?: string[] }).DependsOn ?? [];
+    expect(dependsOn.some((id) => /JwksDistribution/.test(id))).toBe(true);
+  });
+
+  it('sends failed scheduled runs to an encrypted, TLS-only queue', () => {
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('FailedRuns'), 'Arn'] } } },
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
   });
 });

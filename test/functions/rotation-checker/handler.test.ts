@@ -20,8 +20,13 @@ function body(json: unknown) {
   return { transformToString: async () => JSON.stringify(json) };
 }
 
-const quiet = { info() {}, error() {} } as never;
-const noMetrics = { singleMetric: () => ({ addDimension() {}, addMetric() {} }), addMetric() {}, publishStoredMetrics() {} } as never;
+const quiet = { info() {}, warn() {}, error() {} } as never;
+const noMetrics = {
+  singleMetric: () => ({ addDimension() {}, addDimensions() {}, addMetric() {} }),
+  addDimension() {},
+  addMetric() {},
+  publishStoredMetrics() {},
+} as never;
 
 describe('the rotation checker', () => {
   const origin = new JwksServer();
@@ -35,6 +40,7 @@ describe('the rotation checker', () => {
       distributionId: 'E123',
       stateParameter: '/scopegate/dev/rotation-state',
       cacheControl: 'public, max-age=300, stale-if-error=86400',
+      metricIssuer: 'https://idp.test/realms/ops',
     };
   });
   afterAll(() => origin.stop());
@@ -76,6 +82,31 @@ describe('the rotation checker', () => {
       Items: ['/ops/jwks.json'],
     });
     expect(ssm.commandCalls(PutParameterCommand)[0]?.args[0].input).toMatchObject({ Name: settings.stateParameter, Overwrite: true });
+  });
+
+  it('publishes when S3 answers 403 AccessDenied (no s3:ListBucket, or a real denial), and says the mirror was unreadable', async () => {
+    const warnings: unknown[] = [];
+    s3.on(GetObjectCommand).rejects(
+      Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }),
+    );
+    const result = await runChecker(settings, {
+      s3: new S3Client({}),
+      cloudfront: new CloudFrontClient({}),
+      ssm: new SSMClient({}),
+      logger: { info() {}, error() {}, warn: (message: string, extra: unknown) => warnings.push({ message, extra }) } as never,
+      metrics: noMetrics,
+      auditOptions: { http: { ca: TLS.cert } },
+    });
+    expect(result.published).toBe(true);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+    expect(warnings).toEqual([expect.objectContaining({ message: 'mirror_unreadable' })]);
+  });
+
+  it('fails the run (so the alarm fires) when the mirror cannot be written either', async () => {
+    const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    s3.on(GetObjectCommand).rejects(denied);
+    s3.on(PutObjectCommand).rejects(denied);
+    await expect(run()).rejects.toThrow('Access Denied');
   });
 
   it('publishes nothing and invalidates nothing when the mirror object already holds the same keys', async () => {

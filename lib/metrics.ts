@@ -1,0 +1,51 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../functions/shared/metrics';
+import type { ReasonCode } from '../functions/shared/reasons';
+
+/**
+ * Metric factories over the shared vocabulary (`functions/shared/metrics.ts`): alarms and
+ * dashboards are built from these, never from names typed at the call site.
+ */
+export const ScopegateMetrics = {
+  /** Authorizer decisions with one reason code, summed. */
+  decisions(reason: ReasonCode, period = Duration.minutes(5)): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: MetricName.Decisions,
+      dimensionsMap: { [Dimension.Service]: Service.Authorizer, [Dimension.Reason]: reason },
+      statistic: 'Sum',
+      period,
+    });
+  },
+
+  /** A rotation checker's metric for one issuer (the dimension that keeps two checkers apart). */
+  checker(
+    name: typeof MetricName.AuditErrors | typeof MetricName.AuditRuns | typeof MetricName.KeySetPublished,
+    issuer: string,
+    period: Duration,
+    statistic = 'Maximum',
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { [Dimension.Service]: Service.RotationChecker, [Dimension.Issuer]: issuer },
+      statistic,
+      period,
+    });
+  },
+
+  /**
+   * A CloudWatch SEARCH over one scopegate metric, for dashboards. `dimensions` is the whole
+   * dimension set the metric is emitted with, besides `service` (SEARCH matches exact sets).
+   */
+  search(metricName: string, dimensions: readonly string[], label: string): cloudwatch.MathExpression {
+    const schema = [METRIC_NAMESPACE, ...dimensions, Dimension.Service].join(',');
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('{${schema}} MetricName="${metricName}"', 'Sum', 300)`,
+      label,
+      usingMetrics: {},
+      period: Duration.minutes(5),
+    });
+  },
+} as const;
