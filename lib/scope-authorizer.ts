@@ -1,50 +1,111 @@
-import { Duration, Lazy, Token } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { Annotations, Aws, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { parseConfig } from '../functions/authorizer/config';
+import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../functions/shared/openapi';
 import { scopegateFunction } from './node-function';
 
-/** A trusted issuer, as the authorizer configuration names it (see the README). */
+/** A trusted issuer, as the authorizer configuration names it (see docs/configuration.md). */
 export interface ScopeAuthorizerIssuer {
-  issuer: string;
+  readonly issuer: string;
   /** The key set URL; usually the JWKS distribution's. */
-  jwksUri: string;
+  readonly jwksUri: string;
   /** Key sets read when `jwksUri` is unavailable or lacks a `kid`, in order (e.g. the issuer's discovery document). */
-  jwksFallbackUris?: string[];
-  audience: string | string[];
-  algorithms?: string[];
-  tokenType?: string;
-  scopeClaim?: 'scope' | 'scp';
+  readonly jwksFallbackUris?: string[];
+  readonly audience: string | string[];
+  readonly algorithms?: string[];
+  readonly tokenType?: string;
+  readonly scopeClaim?: 'scope' | 'scp';
+}
+
+/**
+ * `enforce` (the default) denies what the route table does not allow. `report-only` lets
+ * every request with a valid token through and logs the decision that would have been made
+ * (`enforced: false`), counted in the `WouldDeny` metric: a rollout on a live API. Invalid
+ * tokens are refused in both modes.
+ */
+export type Enforcement = 'enforce' | 'report-only';
+
+/** The gateway responses the construct puts on every REST API it guards. */
+export interface ScopeGatewayResponseOptions {
+  /**
+   * `Access-Control-Allow-Origin` on scopegate's 401, 403 and 5xx answers (with
+   * `Access-Control-Expose-Headers: WWW-Authenticate, Retry-After`), so that a browser
+   * application can read them. An origin such as `https://app.example.com`, or `*`.
+   * @default - no CORS headers
+   */
+  readonly corsAllowOrigin?: string;
+  /**
+   * `Retry-After` of the 503 answered when the function fails (signing keys or
+   * configuration unavailable).
+   * @default Duration.seconds(5)
+   */
+  readonly retryAfter?: Duration;
 }
 
 /** Properties of {@link ScopeAuthorizer}. */
 export interface ScopeAuthorizerProps {
-  issuers: ScopeAuthorizerIssuer[];
-  /** API Gateway's cache of the returned policy, by token. At most 3600 s. Default 300 s. */
-  cacheTtl?: Duration;
-  /** Leeway for `exp`, `nbf`, `iat`, in seconds. Default 30. */
-  clockToleranceSeconds?: number;
-  /** Name of the SSM parameter that holds the configuration. Default generated. */
-  parameterName?: string;
-  /** Memory of the function, in MiB. Default 256 (see the README for the measurement). */
-  memorySize?: number;
+  readonly issuers: ScopeAuthorizerIssuer[];
   /**
-   * `token` (default): a TOKEN authorizer on the Authorization header, with the Bearer regex.
-   * `request`: a REQUEST authorizer, which sees the method, the URL, the `DPoP` header and a
-   * mutual-TLS client certificate, for sender-constrained tokens (RFC 8705, RFC 9449); its
-   * identity sources are the Authorization and DPoP headers, so a cached answer is never
-   * reused for another proof.
+   * API Gateway's cache of the authorizer's answer. At most 3600 s. Forced to 0 while any
+   * route is report-only, so that every request is decided and logged.
+   * @default Duration.seconds(300)
    */
-  mode?: 'token' | 'request';
+  readonly cacheTtl?: Duration;
+  /**
+   * Leeway for `exp`, `nbf`, `iat`, in seconds.
+   * @default 30
+   */
+  readonly clockToleranceSeconds?: number;
+  /**
+   * Name of the SSM parameter that holds the configuration.
+   * @default - generated
+   */
+  readonly parameterName?: string;
+  /**
+   * Memory of the function, in MiB (see docs/performance.md for the measurement).
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * `token`: a REST TOKEN authorizer on the Authorization header, with the Bearer regex.
+   * `request`: a REST REQUEST authorizer, which sees the method, the URL, the `DPoP` header
+   * and a mutual-TLS client certificate, for sender-constrained tokens (RFC 8705, RFC 9449);
+   * its identity sources are the Authorization and DPoP headers, so a cached answer is never
+   * reused for another proof. HTTP APIs always get a payload 2.0 Lambda authorizer.
+   * @default 'token'
+   */
+  readonly mode?: 'token' | 'request';
+  /**
+   * The mode of every route that does not set its own (see {@link Enforcement}).
+   * @default 'enforce'
+   */
+  readonly enforcement?: Enforcement;
+  /**
+   * The contract's gateway responses (401 and 403 with `WWW-Authenticate`, 503 with
+   * `Retry-After`), applied once on each REST API the authorizer guards; `false` leaves
+   * them to you.
+   * @default - applied, without CORS headers
+   */
+  readonly gatewayResponses?: ScopeGatewayResponseOptions | false;
   /**
    * Tier of the configuration parameter: Standard holds 4 KB, Advanced 8 KB (and is
-   * charged). Synth fails when the configuration does not fit. Default Standard.
+   * charged). Synth fails when the configuration does not fit.
+   * @default ssm.ParameterTier.STANDARD
    */
-  parameterTier?: ssm.ParameterTier;
-  /** X-Ray active tracing of the function. Default false. */
-  tracing?: boolean;
+  readonly parameterTier?: ssm.ParameterTier;
+  /**
+   * X-Ray active tracing of the function.
+   * @default false
+   */
+  readonly tracing?: boolean;
 }
 
 /** Largest value of an SSM String parameter, in bytes, per tier. */
@@ -53,46 +114,103 @@ export const SSM_PARAMETER_LIMIT_BYTES: Record<string, number> = {
   [ssm.ParameterTier.ADVANCED]: 8192,
 };
 
-/** What {@link ScopeAuthorizer.addMethod} records besides the API Gateway method. */
-export interface ScopedMethodOptions {
-  /** All of these are required. */
-  scopes: string[];
+/** What a route requires of a token. */
+export interface ScopeRequirement {
+  /** All of these are required. Give `scopes` or `anyOf`. */
+  readonly scopes?: string[];
+  /** Alternatives: any one set, all of its scopes (OpenAPI's list of security requirements). */
+  readonly anyOf?: string[][];
   /** RFC 9470 step-up: authentication no older than this, in seconds. */
-  maxAuthAgeSeconds?: number;
-  /** Anything else of the method (request validator, method responses…). */
-  methodOptions?: Omit<apigw.MethodOptions, 'authorizer' | 'authorizationType'>;
+  readonly maxAuthAgeSeconds?: number;
+  /**
+   * This route's mode.
+   * @default - the authorizer's `enforcement`
+   */
+  readonly enforcement?: Enforcement;
 }
 
-/** The route rows that end up in the configuration. */
-interface Route {
+/** What {@link ScopeAuthorizer.addMethod} records besides the API Gateway method. */
+export interface ScopedMethodOptions extends ScopeRequirement {
+  /** Anything else of the method (request validator, method responses…). */
+  readonly methodOptions?: Omit<apigw.MethodOptions, 'authorizer' | 'authorizationType'>;
+}
+
+/** A route declared for methods the construct does not create (an imported API's). */
+export interface ScopedRoute extends ScopeRequirement {
+  /** An HTTP method, `ANY` or `*`. */
+  readonly method: string;
+  /** The API Gateway resource path, e.g. `/telemetry/{sensorId}`. */
+  readonly path: string;
+}
+
+/** Options of {@link ScopeAuthorizer.addHttpRoutes}. */
+export interface ScopedHttpRouteOptions extends ScopeRequirement {
+  readonly path: string;
+  /** @default [HttpMethod.ANY] */
+  readonly methods?: apigwv2.HttpMethod[];
+  readonly integration: apigwv2.HttpRouteIntegration;
+}
+
+/** Properties of {@link ScopeAuthorizer.specRestApi}: a `SpecRestApi`'s, with the document instead of `apiDefinition`. */
+export interface ScopedSpecRestApiProps extends Omit<apigw.SpecRestApiProps, 'apiDefinition'> {
+  /** The OpenAPI 3 document: the parsed object, or the path of a YAML or JSON file. */
+  readonly document: string | Record<string, unknown>;
+}
+
+/** Options of {@link ScopeAuthorizer.deploy}. */
+export interface ScopedDeploymentOptions {
+  /** The stage to deploy to (created when it does not exist). */
+  readonly stageName: string;
+  /** @default - none */
+  readonly description?: string;
+}
+
+/** A row of the route table, as the configuration holds it. */
+export interface RouteRow {
   method: string;
   path: string;
-  scopes: string[];
+  scopes?: string[];
+  anyOf?: string[][];
   maxAuthAgeSeconds?: number;
+  enforcement?: Enforcement;
 }
 
+/** The regex API Gateway checks the Authorization value against before calling a TOKEN authorizer. */
+export const BEARER_VALIDATION_REGEX = '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$';
+
+/** HTTP API identity sources: the route key keeps one route's cached answer off every other route. */
+export const HTTP_API_IDENTITY_SOURCES = ['$request.header.Authorization', '$context.routeKey'];
+
+type GuardedApi = { kind: 'rest'; api: apigw.IRestApi } | { kind: 'http'; api: apigwv2.IHttpApi };
+
 /**
- * The scopegate Lambda TOKEN authorizer: the function, its configuration in an SSM
- * parameter, and an API Gateway `TokenAuthorizer` (header `Authorization`, a Bearer
- * validation regex, a bounded cache). Add methods through {@link addMethod} so that the
- * route table is generated from the API definition: the scopes enforced cannot drift from
- * the routes deployed, and every resource of the API is a route of the table.
+ * The scopegate Lambda authorizer: the function, its configuration in an SSM parameter,
+ * and, for the API it guards, the API Gateway authorizer, its invoke permission and the
+ * contract's gateway responses. One ScopeAuthorizer guards one API (its route table is that
+ * API's): a `RestApi` of this stack or another stack of the app ({@link addMethod}), an
+ * imported REST API ({@link addMethod} on imported resources, {@link addRoutes},
+ * {@link deploy}), an OpenAPI document ({@link specRestApi}) or an HTTP API
+ * ({@link addHttpRoutes}). The route table is generated from what is attached, so the
+ * scopes enforced cannot drift from the routes deployed.
  */
 export class ScopeAuthorizer extends Construct {
-  /** The API Gateway authorizer; attach it to methods added by other means at your own risk. */
-  readonly authorizer: apigw.TokenAuthorizer | apigw.RequestAuthorizer;
   readonly function: NodejsFunction;
   readonly parameter: ssm.StringParameter;
-  private readonly routes: Route[] = [];
+  private readonly routes: (RouteRow & { source: string })[] = [];
   private readonly props: ScopeAuthorizerProps;
-  private readonly cacheTtlSeconds: number;
+  private readonly requestedCacheTtlSeconds: number;
+  private guarded: GuardedApi | undefined;
+  private restAuthorizer: apigw.IAuthorizer | undefined;
+  private httpAuthorizer: HttpLambdaAuthorizer | undefined;
+  private readonly deployments: apigw.Deployment[] = [];
+  private readonly methods: apigw.Method[] = [];
 
   constructor(scope: Construct, id: string, props: ScopeAuthorizerProps) {
     super(scope, id);
     this.props = props;
-    this.cacheTtlSeconds = (props.cacheTtl ?? Duration.seconds(300)).toSeconds();
-    if (this.cacheTtlSeconds > 3600)
-      throw new Error(`cacheTtl is ${this.cacheTtlSeconds} s; API Gateway caches authorizer results for 3600 s at most`);
+    this.requestedCacheTtlSeconds = (props.cacheTtl ?? Duration.seconds(300)).toSeconds();
+    if (this.requestedCacheTtlSeconds > 3600)
+      throw new Error(`cacheTtl is ${this.requestedCacheTtlSeconds} s; API Gateway caches authorizer results for 3600 s at most`);
     this.parameter = new ssm.StringParameter(this, 'Config', {
       parameterName: props.parameterName,
       description: 'scopegate authorizer configuration (generated from the API definition)',
@@ -110,46 +228,159 @@ export class ScopeAuthorizer extends Construct {
       tracing: props.tracing,
     });
     this.parameter.grantRead(this.function);
-    this.authorizer =
-      props.mode === 'request'
-        ? new apigw.RequestAuthorizer(this, 'Authorizer', {
-            handler: this.function,
-            identitySources: [apigw.IdentitySource.header('Authorization'), apigw.IdentitySource.header('DPoP')],
-            resultsCacheTtl: Duration.seconds(this.cacheTtlSeconds),
-          })
-        : new apigw.TokenAuthorizer(this, 'Authorizer', {
-            handler: this.function,
-            identitySource: apigw.IdentitySource.header('Authorization'),
-            validationRegex: '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$',
-            resultsCacheTtl: Duration.seconds(this.cacheTtlSeconds),
-          });
     this.node.addValidation({ validate: () => this.validate() });
   }
 
-  /** Add a method to `resource`, guarded by this authorizer, and record its scopes. */
+  /** The REST API Gateway authorizer, once a REST API is guarded (attach it to other methods at your own risk). */
+  get authorizer(): apigw.IAuthorizer | undefined {
+    return this.restAuthorizer;
+  }
+
+  /**
+   * The authorizer cache TTL in effect, in seconds: the requested one, or 0 while any route
+   * is report-only (a cached policy would hide later requests from the decision log).
+   */
+  get cacheTtlSeconds(): number {
+    return this.routes.some((r) => this.enforcementOf(r) === 'report-only') ? 0 : this.requestedCacheTtlSeconds;
+  }
+
+  /**
+   * Add a method to `resource`, guarded by this authorizer, and record its scopes. The
+   * resource may belong to a `RestApi` of another stack of the app (the API Gateway
+   * authorizer and its invoke permission are created in the API's stack, so no reference
+   * cycle forms) or to an imported API (`Resource.fromResourceAttributes` for resources that
+   * exist; then {@link deploy}).
+   */
   addMethod(resource: apigw.IResource, httpMethod: string, integration: apigw.Integration, options: ScopedMethodOptions): apigw.Method {
+    const authorizer = this.restAuthorizerFor(resource.api);
     const method = resource.addMethod(httpMethod, integration, {
       ...options.methodOptions,
-      authorizer: this.authorizer,
+      authorizer,
       authorizationType: apigw.AuthorizationType.CUSTOM,
     });
-    this.routes.push({
-      method: httpMethod.toUpperCase() === 'ANY' ? '*' : httpMethod.toUpperCase(),
-      path: resource.path,
-      scopes: options.scopes,
-      ...(options.maxAuthAgeSeconds !== undefined ? { maxAuthAgeSeconds: options.maxAuthAgeSeconds } : {}),
-    });
+    const row = this.record(httpMethod, resource.path, options, 'addMethod');
+    this.methods.push(method);
+    for (const deployment of this.deployments) {
+      deployment.node.addDependency(method);
+      deployment.addToLogicalId({ scopegateMethod: row });
+    }
     return method;
+  }
+
+  /**
+   * Declare routes whose methods the construct does not create: those of an imported API
+   * that already exist (attach this authorizer to them where they are defined). Every route
+   * of the API belongs in the table; a request no route matches is denied.
+   */
+  addRoutes(routes: ScopedRoute[]): void {
+    for (const route of routes) this.record(route.method, route.path, route, 'addRoutes');
+  }
+
+  /**
+   * Declare the routes of an OpenAPI 3 document (an object, or a YAML or JSON file), e.g. the
+   * export of an imported API (`aws apigateway get-export --export-type oas30`), read as
+   * {@link readOpenApiRoutes} reads them. Public operations (`security: []`) are recorded
+   * with no scopes.
+   */
+  addRoutesFromOpenApi(document: string | Record<string, unknown>): OpenApiRoute[] {
+    const routes = readOpenApiRoutes(loadDocument(document));
+    for (const route of routes) this.record(route.method, route.path, route, 'openapi');
+    return routes;
+  }
+
+  /**
+   * A `SpecRestApi` whose route table and scopes are read from the OpenAPI document's
+   * `security` requirements, and whose document gets the scopegate authorizer
+   * (`x-amazon-apigateway-authorizer` under `components.securitySchemes`, each secured
+   * operation's `security` pointing at it): the deployed API and the scope table come from
+   * one source. What the document says that scopegate cannot enforce fails here, naming
+   * the method and path.
+   */
+  specRestApi(scope: Construct, id: string, props: ScopedSpecRestApiProps): apigw.SpecRestApi {
+    const { document, ...apiProps } = props;
+    const original = loadDocument(document);
+    const routes = readOpenApiRoutes(original);
+    const stack = Stack.of(scope);
+    const mode = this.props.mode ?? 'token';
+    const body = withScopegateAuthorizer(original, {
+      type: mode,
+      authorizerUri: `arn:${Aws.PARTITION}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.function.functionArn}/invocations`,
+      authorizerResultTtlInSeconds: Lazy.number({ produce: () => this.cacheTtlSeconds }) as number,
+      ...(mode === 'token'
+        ? { identityValidationExpression: BEARER_VALIDATION_REGEX }
+        : { identitySource: 'method.request.header.Authorization, method.request.header.DPoP' }),
+    });
+    const api = new apigw.SpecRestApi(scope, id, { ...apiProps, apiDefinition: apigw.ApiDefinition.fromInline(body) });
+    this.bind({ kind: 'rest', api });
+    const guard = this.guardScope(api);
+    this.handlerIn(guard).addPermission('InvokePermission', {
+      scope: guard,
+      principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      sourceArn: Stack.of(api).formatArn({ service: 'execute-api', resource: api.restApiId, resourceName: 'authorizers/*' }),
+    });
+    this.gatewayResponses(api, guard);
+    api.latestDeployment?.addToLogicalId({ scopegateDocument: body });
+    for (const route of routes) this.record(route.method, route.path, route, 'openapi');
+    return api;
+  }
+
+  /**
+   * Deploy an imported REST API (which has no deployment of its own in this app) to a stage,
+   * after the methods and gateway responses added here; a new deployment whenever they change.
+   */
+  deploy(api: apigw.IRestApi, options: ScopedDeploymentOptions): apigw.Deployment {
+    this.bind({ kind: 'rest', api });
+    const guard = this.guardScope(api);
+    const deployment = new apigw.Deployment(guard, `Deployment-${options.stageName}`, {
+      api,
+      stageName: options.stageName,
+      description: options.description ?? 'scopegate: methods guarded by the scope authorizer',
+    });
+    for (const child of guard.node.children) if (child instanceof apigw.GatewayResponse) deployment.node.addDependency(child);
+    for (const row of this.routes) deployment.addToLogicalId({ scopegateMethod: row });
+    for (const method of this.methods) deployment.node.addDependency(method);
+    this.deployments.push(deployment);
+    return deployment;
+  }
+
+  /**
+   * Add routes to an HTTP API, guarded by a payload 2.0 Lambda authorizer with simple
+   * responses, and record their scopes. The authorizer's identity sources are the
+   * Authorization header and `$context.routeKey`, so a cached answer is only reused on the
+   * route it was given for.
+   */
+  addHttpRoutes(api: apigwv2.HttpApi, options: ScopedHttpRouteOptions): apigwv2.HttpRoute[] {
+    this.bind({ kind: 'http', api });
+    if (!this.httpAuthorizer) {
+      this.httpAuthorizer = new HttpLambdaAuthorizer('ScopegateAuthorizer', this.function, {
+        responseTypes: [HttpLambdaResponseType.SIMPLE],
+        identitySource: HTTP_API_IDENTITY_SOURCES,
+        resultsCacheTtl: Duration.seconds(Lazy.number({ produce: () => this.cacheTtlSeconds }) as number),
+      });
+    }
+    const methods = options.methods ?? [apigwv2.HttpMethod.ANY];
+    for (const method of methods) this.record(method, options.path, options, 'addHttpRoutes');
+    return api.addRoutes({ path: options.path, methods, integration: options.integration, authorizer: this.httpAuthorizer });
+  }
+
+  /**
+   * The route table, finalized: every route attached or declared, checked. This is the one
+   * place the table is produced (the configuration, validation and proofs read it here).
+   */
+  routeTable(): RouteRow[] {
+    return this.routes.map(({ source: _source, ...row }) => row);
   }
 
   /** The configuration the function reads, as JSON-ready data. */
   configuration(): Record<string, unknown> {
-    return {
+    const config: Record<string, unknown> = {
       issuers: this.props.issuers,
-      routes: this.routes,
+      routes: this.routeTable(),
       clockToleranceSeconds: this.props.clockToleranceSeconds ?? 30,
       policyCacheTtlSeconds: this.cacheTtlSeconds,
     };
+    if (this.props.enforcement === 'report-only') config.enforcement = 'report-only';
+    return config;
   }
 
   /**
@@ -182,7 +413,109 @@ export class ScopeAuthorizer extends Construct {
     return [`the authorizer configuration is ${bytes} bytes, over the ${limit}-byte limit of a ${tier} SSM parameter: ${hint}`];
   }
 
+  private record(httpMethod: string, path: string, requirement: ScopeRequirement, source: string): RouteRow {
+    const upper = httpMethod.toUpperCase();
+    const row: RouteRow = { method: upper === 'ANY' ? '*' : upper, path };
+    if (requirement.anyOf !== undefined && requirement.anyOf.length > 0) row.anyOf = requirement.anyOf.map((set) => [...set]);
+    else row.scopes = [...(requirement.scopes ?? [])];
+    if (requirement.maxAuthAgeSeconds !== undefined) row.maxAuthAgeSeconds = requirement.maxAuthAgeSeconds;
+    if (requirement.enforcement !== undefined && requirement.enforcement !== (this.props.enforcement ?? 'enforce'))
+      row.enforcement = requirement.enforcement;
+    this.routes.push({ ...row, source });
+    return row;
+  }
+
+  private enforcementOf(route: RouteRow): Enforcement {
+    return route.enforcement ?? this.props.enforcement ?? 'enforce';
+  }
+
+  /** One API per authorizer: its route table is that API's, and the policy answers for the whole API. */
+  private bind(target: GuardedApi): void {
+    if (this.guarded === undefined) {
+      this.guarded = target;
+      return;
+    }
+    if (this.guarded.api !== target.api) {
+      throw new Error(
+        `${this.node.path} already guards ${this.guarded.api.node.path}; create one ScopeAuthorizer per API (the route table is the API's)`,
+      );
+    }
+  }
+
+  /** Where the per-API pieces live: under the API, in the API's stack, so no cross-stack cycle forms. */
+  private guardScope(api: apigw.IRestApi | apigwv2.IHttpApi): Construct {
+    return (api.node.tryFindChild('Scopegate') as Construct | undefined) ?? new Construct(api, 'Scopegate');
+  }
+
+  /**
+   * The function as the API's stack sees it. From another stack, a reference by ARN whose
+   * permissions are created in that stack (the function's own stack would otherwise need the
+   * API's authorizer id while the API needs the function's ARN: a cycle).
+   */
+  private handlerIn(scope: Construct): lambda.IFunction {
+    if (Stack.of(scope) === Stack.of(this.function)) return this.function;
+    return (
+      (scope.node.tryFindChild('AuthorizerFunction') as lambda.IFunction | undefined) ??
+      lambda.Function.fromFunctionAttributes(scope, 'AuthorizerFunction', { functionArn: this.function.functionArn, sameEnvironment: true })
+    );
+  }
+
+  private restAuthorizerFor(api: apigw.IRestApi): apigw.IAuthorizer {
+    this.bind({ kind: 'rest', api });
+    if (this.restAuthorizer) return this.restAuthorizer;
+    const guard = this.guardScope(api);
+    const handler = this.handlerIn(guard);
+    const ttl = Duration.seconds(Lazy.number({ produce: () => this.cacheTtlSeconds }) as number);
+    this.restAuthorizer =
+      this.props.mode === 'request'
+        ? new apigw.RequestAuthorizer(guard, 'Authorizer', {
+            handler,
+            identitySources: [apigw.IdentitySource.header('Authorization'), apigw.IdentitySource.header('DPoP')],
+            resultsCacheTtl: ttl,
+          })
+        : new apigw.TokenAuthorizer(guard, 'Authorizer', {
+            handler,
+            identitySource: apigw.IdentitySource.header('Authorization'),
+            validationRegex: BEARER_VALIDATION_REGEX,
+            resultsCacheTtl: ttl,
+          });
+    this.gatewayResponses(api, guard);
+    return this.restAuthorizer;
+  }
+
+  /**
+   * The contract's answers, once per REST API. API Gateway answers a missing token, a value
+   * the Bearer regex refuses and the function's `Unauthorized` alike (UNAUTHORIZED, static
+   * headers), and reports any other function error, a missing invoke permission and a
+   * malformed answer alike (AUTHORIZER_CONFIGURATION_ERROR): see docs/attaching.md.
+   */
+  private gatewayResponses(api: apigw.IRestApi, guard: Construct): void {
+    const options = this.props.gatewayResponses;
+    if (options === false) return;
+    const cors: Record<string, string> = options?.corsAllowOrigin
+      ? {
+          'Access-Control-Allow-Origin': `'${options.corsAllowOrigin}'`,
+          'Access-Control-Expose-Headers': `'WWW-Authenticate,Retry-After'`,
+        }
+      : {};
+    const retryAfter = `'${(options?.retryAfter ?? Duration.seconds(5)).toSeconds()}'`;
+    const responses: [string, apigw.ResponseType, string, Record<string, string>][] = [
+      ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', { 'WWW-Authenticate': `'Bearer error="invalid_token"'` }],
+      ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', { 'WWW-Authenticate': `'Bearer error="insufficient_scope"'` }],
+      ['AuthorizerConfigurationError', apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR, '503', { 'Retry-After': retryAfter }],
+      ['AuthorizerFailure', apigw.ResponseType.AUTHORIZER_FAILURE, '500', {}],
+    ];
+    const deployment = api.latestDeployment;
+    for (const [id, type, statusCode, headers] of responses) {
+      const response = new apigw.GatewayResponse(guard, id, { restApi: api, type, statusCode, responseHeaders: { ...headers, ...cors } });
+      deployment?.node.addDependency(response);
+      deployment?.addToLogicalId({ scopegateGatewayResponse: { type: type.responseType, statusCode, headers, cors } });
+    }
+  }
+
   private validate(): string[] {
+    const ttl = this.cacheTtlSeconds;
+    const errors: string[] = [];
     try {
       // Deploy-time values (the distribution's domain) cannot be checked here: stand in for them.
       const config = this.configuration();
@@ -191,18 +524,29 @@ export class ScopeAuthorizer extends Construct {
         jwksUri: Token.isUnresolved(i.jwksUri) ? 'https://deploy-time.invalid/jwks.json' : i.jwksUri,
       }));
       parseConfig(config);
-      const errors = this.routes
-        .filter((r) => r.maxAuthAgeSeconds !== undefined && r.maxAuthAgeSeconds <= this.cacheTtlSeconds)
-        .map(
-          (r) =>
-            `${r.method} ${r.path}: maxAuthAgeSeconds (${r.maxAuthAgeSeconds}) must exceed the authorizer cache TTL (${this.cacheTtlSeconds} s), ` +
-            'or a cached Allow could outlive it and the route is never allowed',
-        );
-      if (this.routes.length === 0) errors.push('no method was added through addMethod: every request would be denied');
-      errors.push(...this.sizeErrors());
-      return errors;
     } catch (error) {
       return [`invalid authorizer configuration: ${(error as Error).message}`];
     }
+    for (const r of this.routes) {
+      if (r.maxAuthAgeSeconds !== undefined && r.maxAuthAgeSeconds <= ttl)
+        errors.push(
+          `${r.method} ${r.path}: maxAuthAgeSeconds (${r.maxAuthAgeSeconds}) must exceed the authorizer cache TTL (${ttl} s), ` +
+            'or a cached Allow could outlive it and the route is never allowed',
+        );
+    }
+    errors.push(...this.sizeErrors());
+    if (this.routes.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'scopegate:noRoutes',
+        'no route yet: attach the authorizer to your API (addMethod, specRestApi, addHttpRoutes) or declare its routes (addRoutes); until then every request is denied',
+      );
+    }
+    return errors;
   }
+}
+
+/** An OpenAPI document given as an object, or read from a YAML or JSON file. */
+function loadDocument(document: string | Record<string, unknown>): Record<string, unknown> {
+  if (typeof document !== 'string') return document;
+  return parseOpenApiText(readFileSync(document, 'utf8'), document) as Record<string, unknown>;
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -109,8 +109,14 @@ export class ScopegateStack extends Stack {
       parameterName: `/scopegate/${s.name}/authorizer-config`,
     });
 
-    // Without the demo API the authorizer waits for methods: add them from your own stack.
+    // Without the demo API the authorizer waits for your API: attach it from your own stack
+    // (docs/attaching.md), or from another app by the function's ARN.
     if (s.demoApi) this.api = this.demoApi(s);
+    else
+      new CfnOutput(this, 'AuthorizerFunctionArn', {
+        value: this.authorizer.function.functionArn,
+        description: 'The scopegate authorizer function, for APIs defined elsewhere',
+      });
     this.addAlarms(topic);
     this.dashboard(s, checkers);
   }
@@ -132,17 +138,7 @@ export class ScopegateStack extends Stack {
       },
     });
     const validator = api.addRequestValidator('Validator', { validateRequestParameters: true, validateRequestBody: true });
-    const gatewayResponse = (id: string, type: apigw.ResponseType, statusCode: string, headers: Record<string, string>) =>
-      api.addGatewayResponse(id, { type, statusCode, responseHeaders: headers });
-    gatewayResponse('Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', {
-      'WWW-Authenticate': `'Bearer error="invalid_token"'`,
-    });
-    gatewayResponse('AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', {
-      'WWW-Authenticate': `'Bearer error="insufficient_scope"'`,
-    });
-    gatewayResponse('AuthorizerFailure', apigw.ResponseType.AUTHORIZER_FAILURE, '503', { 'Retry-After': `'5'` });
-    gatewayResponse('AuthorizerConfigurationError', apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR, '503', { 'Retry-After': `'5'` });
-
+    // The gateway responses (401/403 WWW-Authenticate, 503 Retry-After) come with the authorizer.
     const mock = new apigw.MockIntegration({
       passthroughBehavior: apigw.PassthroughBehavior.NEVER,
       requestTemplates: { 'application/json': '{"statusCode": 200}' },

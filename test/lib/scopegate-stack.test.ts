@@ -17,19 +17,15 @@ describe('ScopegateStack', () => {
   const { stack } = appFor('dev');
   const t = Template.fromStack(stack);
 
-  it('answers 401 and 403 with WWW-Authenticate and an authorizer failure with 503 and Retry-After', () => {
+  it("puts the authorizer's gateway responses on the demo API once: 401/403 WWW-Authenticate, 503 Retry-After", () => {
+    t.resourceCountIs('AWS::ApiGateway::GatewayResponse', 4);
     t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'UNAUTHORIZED',
       StatusCode: '401',
       ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': `'Bearer error="invalid_token"'` },
     });
     t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'ACCESS_DENIED',
-      StatusCode: '403',
-      ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': `'Bearer error="insufficient_scope"'` },
-    });
-    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'AUTHORIZER_FAILURE',
+      ResponseType: 'AUTHORIZER_CONFIGURATION_ERROR',
       StatusCode: '503',
       ResponseParameters: { 'gatewayresponse.header.Retry-After': `'5'` },
     });
