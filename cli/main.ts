@@ -1,11 +1,13 @@
 import { AUDIT_HELP, auditCommand } from './audit';
 import { EXPLAIN_HELP, explainCommand } from './explain';
+import { ROUTES_HELP, routesCommand } from './routes';
 
 const HELP = `Usage: scopegate <command> [options]
 
 Commands:
   explain   decode and verify a token, and explain each route's decision (401 or 403, and why)
   audit     audit an issuer's signing keys (the rotation checker, by hand)
+  routes    the route table an OpenAPI document's security requirements yield, and a token's decisions
 
 Run "scopegate <command> --help" for a command's options.`;
 
@@ -17,6 +19,8 @@ export async function main(argv: string[], out: (text: string) => void = console
       return auditCommand(rest, out);
     case 'explain':
       return explainCommand(rest, out);
+    case 'routes':
+      return routesCommand(rest, out);
     case undefined:
     case '-h':
     case '--help':
@@ -29,4 +33,4 @@ export async function main(argv: string[], out: (text: string) => void = console
   }
 }
 
-export { AUDIT_HELP, EXPLAIN_HELP };
+export { AUDIT_HELP, EXPLAIN_HELP, ROUTES_HELP };

@@ -181,6 +181,13 @@ export const BEARER_VALIDATION_REGEX = '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+
 /** HTTP API identity sources: the route key keeps one route's cached answer off every other route. */
 export const HTTP_API_IDENTITY_SOURCES = ['$request.header.Authorization', '$context.routeKey'];
 
+interface GatewayResponseSpec {
+  id: string;
+  type: apigw.ResponseType;
+  statusCode: string;
+  headers: Record<string, string>;
+}
+
 type GuardedApi = { kind: 'rest'; api: apigw.IRestApi } | { kind: 'http'; api: apigwv2.IHttpApi };
 
 /**
@@ -310,6 +317,7 @@ export class ScopeAuthorizer extends Construct {
         ? { identityValidationExpression: BEARER_VALIDATION_REGEX }
         : { identitySource: 'method.request.header.Authorization, method.request.header.DPoP' }),
     });
+    this.gatewayResponsesInDocument(body);
     const api = new apigw.SpecRestApi(scope, id, { ...apiProps, apiDefinition: apigw.ApiDefinition.fromInline(body) });
     this.bind({ kind: 'rest', api });
     const guard = this.guardScope(api);
@@ -318,7 +326,6 @@ export class ScopeAuthorizer extends Construct {
       principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       sourceArn: Stack.of(api).formatArn({ service: 'execute-api', resource: api.restApiId, resourceName: 'authorizers/*' }),
     });
-    this.gatewayResponses(api, guard);
     api.latestDeployment?.addToLogicalId({ scopegateDocument: body });
     for (const route of routes) this.record(route.method, route.path, route, 'openapi');
     return api;
@@ -489,9 +496,9 @@ export class ScopeAuthorizer extends Construct {
    * headers), and reports any other function error, a missing invoke permission and a
    * malformed answer alike (AUTHORIZER_CONFIGURATION_ERROR): see docs/attaching.md.
    */
-  private gatewayResponses(api: apigw.IRestApi, guard: Construct): void {
+  private gatewayResponseSpecs(): GatewayResponseSpec[] {
     const options = this.props.gatewayResponses;
-    if (options === false) return;
+    if (options === false) return [];
     const cors: Record<string, string> = options?.corsAllowOrigin
       ? {
           'Access-Control-Allow-Origin': `'${options.corsAllowOrigin}'`,
@@ -499,18 +506,63 @@ export class ScopeAuthorizer extends Construct {
         }
       : {};
     const retryAfter = `'${(options?.retryAfter ?? Duration.seconds(5)).toSeconds()}'`;
-    const responses: [string, apigw.ResponseType, string, Record<string, string>][] = [
-      ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', { 'WWW-Authenticate': `'Bearer error="invalid_token"'` }],
-      ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', { 'WWW-Authenticate': `'Bearer error="insufficient_scope"'` }],
-      ['AuthorizerConfigurationError', apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR, '503', { 'Retry-After': retryAfter }],
-      ['AuthorizerFailure', apigw.ResponseType.AUTHORIZER_FAILURE, '500', {}],
+    const specs: GatewayResponseSpec[] = [
+      {
+        id: 'Unauthorized',
+        type: apigw.ResponseType.UNAUTHORIZED,
+        statusCode: '401',
+        headers: { 'WWW-Authenticate': `'Bearer error="invalid_token"'` },
+      },
+      {
+        id: 'AccessDenied',
+        type: apigw.ResponseType.ACCESS_DENIED,
+        statusCode: '403',
+        headers: { 'WWW-Authenticate': `'Bearer error="insufficient_scope"'` },
+      },
+      {
+        id: 'AuthorizerConfigurationError',
+        type: apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
+        statusCode: '503',
+        headers: { 'Retry-After': retryAfter },
+      },
+      { id: 'AuthorizerFailure', type: apigw.ResponseType.AUTHORIZER_FAILURE, statusCode: '500', headers: {} },
     ];
+    return specs.map((spec) => ({ ...spec, headers: { ...spec.headers, ...cors } }));
+  }
+
+  /** The gateway responses as resources of the API (a RestApi's, or an imported one's). */
+  private gatewayResponses(api: apigw.IRestApi, guard: Construct): void {
     const deployment = api.latestDeployment;
-    for (const [id, type, statusCode, headers] of responses) {
-      const response = new apigw.GatewayResponse(guard, id, { restApi: api, type, statusCode, responseHeaders: { ...headers, ...cors } });
+    for (const { id, type, statusCode, headers } of this.gatewayResponseSpecs()) {
+      const response = new apigw.GatewayResponse(guard, id, { restApi: api, type, statusCode, responseHeaders: headers });
       deployment?.node.addDependency(response);
-      deployment?.addToLogicalId({ scopegateGatewayResponse: { type: type.responseType, statusCode, headers, cors } });
+      deployment?.addToLogicalId({ scopegateGatewayResponse: { type: type.responseType, statusCode, headers } });
     }
+  }
+
+  /**
+   * The gateway responses inside an OpenAPI document (`x-amazon-apigateway-gateway-responses`):
+   * a `SpecRestApi` is imported in overwrite mode, which would drop responses defined beside it.
+   */
+  private gatewayResponsesInDocument(document: Record<string, unknown>): void {
+    const specs = this.gatewayResponseSpecs();
+    if (specs.length === 0) return;
+    const key = 'x-amazon-apigateway-gateway-responses';
+    const existing = (document[key] ?? {}) as Record<string, unknown>;
+    document[key] = {
+      ...existing,
+      ...Object.fromEntries(
+        specs.map(({ type, statusCode, headers }) => [
+          type.responseType,
+          {
+            statusCode,
+            responseParameters: Object.fromEntries(
+              Object.entries(headers).map(([name, value]) => [`gatewayresponse.header.${name}`, value]),
+            ),
+          },
+        ]),
+      ),
+    };
   }
 
   private validate(): string[] {

@@ -81,7 +81,10 @@ function schemeKind(schemes: Json, name: string, where: string): 'oauth' {
   if (type === 'oauth2' || type === 'openIdConnect') return 'oauth';
   if (type === 'apiKey') {
     const place = scheme.in === 'cookie' ? 'cookie authentication' : 'an API key';
-    throw new OpenApiError(where, `security scheme "${name}" is ${place} (apiKey in ${String(scheme.in)}); scopegate enforces OAuth 2.0 scopes only`);
+    throw new OpenApiError(
+      where,
+      `security scheme "${name}" is ${place} (apiKey in ${String(scheme.in)}); scopegate enforces OAuth 2.0 scopes only`,
+    );
   }
   if (type === 'http') {
     throw new OpenApiError(
@@ -89,7 +92,10 @@ function schemeKind(schemes: Json, name: string, where: string): 'oauth' {
       `security scheme "${name}" is HTTP ${String(scheme.scheme)} authentication; scopegate enforces OAuth 2.0 access tokens: declare it as oauth2 or openIdConnect`,
     );
   }
-  throw new OpenApiError(where, `security scheme "${name}" has type ${JSON.stringify(type)}; scopegate enforces oauth2 and openIdConnect schemes only`);
+  throw new OpenApiError(
+    where,
+    `security scheme "${name}" has type ${JSON.stringify(type)}; scopegate enforces oauth2 and openIdConnect schemes only`,
+  );
 }
 
 /**
@@ -98,7 +104,10 @@ function schemeKind(schemes: Json, name: string, where: string): 'oauth' {
  */
 function readSecurity(security: unknown, schemes: Json, where: string): string[][] | 'public' {
   if (security === undefined) {
-    throw new OpenApiError(where, 'no security requirement (neither on the operation nor at the top level); write `security: []` to make it public');
+    throw new OpenApiError(
+      where,
+      'no security requirement (neither on the operation nor at the top level); write `security: []` to make it public',
+    );
   }
   if (!Array.isArray(security)) throw new OpenApiError(where, 'security must be a list of security requirements');
   if (security.length === 0) return 'public';
