@@ -1,5 +1,6 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readEnvironment } from '../../lib/environment';
@@ -92,5 +93,35 @@ describe('environments', () => {
     const names = Object.keys(ENVIRONMENTS).map((n) => appFor(n).stack.stackName);
     expect(names).toEqual(['scopegate-dev', 'scopegate-staging', 'scopegate-prod']);
     expect(Stack.of(appFor('prod').stack).region).toBe('eu-west-1');
+  });
+});
+
+describe('ScopegateStack with demoApi: false', () => {
+  function appWithoutDemo() {
+    const app = new App();
+    const settings = { ...settingsOf('dev'), demoApi: false };
+    const stack = new ScopegateStack(app, 'scopegate-dev', { env: { account: settings.account, region: settings.region }, settings });
+    return { app, stack, settings };
+  }
+
+  it('synthesizes cdk-nag clean with the JWKS distribution, the checker and the authorizer, and no API', () => {
+    const { app, stack } = appWithoutDemo();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    t.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    t.hasOutput('AuthorizerFunctionArn', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('ScopeAuthorizerFunction'), 'Arn'] } });
+  });
+
+  it("guards the user's own API in another stack of the app", () => {
+    const { app, stack, settings } = appWithoutDemo();
+    const apiStack = new Stack(app, 'MyApi', { env: { account: settings.account, region: settings.region } });
+    const api = new apigw.RestApi(apiStack, 'Api');
+    stack.authorizer.addMethod(api.root.resourceForPath('/orders'), 'GET', new apigw.MockIntegration(), { scopes: ['orders:read'] });
+    app.synth();
+    expect(apiStack.dependencies).toContain(stack);
+    Template.fromStack(apiStack).resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    expect(stack.authorizer.routeTable()).toEqual([{ method: 'GET', path: '/orders', scopes: ['orders:read'] }]);
   });
 });
