@@ -356,6 +356,8 @@ async function introspection() {
       res.end(
         JSON.stringify({
           active: true,
+          token_type: 'Bearer',
+          aud: AUDIENCE,
           scope: 'telemetry:read',
           client_id: 'bench',
           sub: 'bench',

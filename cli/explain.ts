@@ -196,7 +196,9 @@ export async function explainCommand(
       decision.outcome === 'policy' ? (record.reason === 'allow' ? 200 : 403) : decision.outcome === 'unauthorized' ? 401 : 500;
     if (decision.outcome !== 'policy') verified = false;
     let detail = REASON_TEXT[record.reason];
-    if (record.reason === 'insufficient_scope') detail = `missing ${record.missingScopes?.join(', ')}`;
+    if (record.reason === 'insufficient_scope') {
+      detail = `missing ${record.missingScopes?.join(', ') ?? record.missingAnyOf?.map((set) => set.join(' + ')).join(', or ')}`;
+    }
     if (record.reason === 'step_up_required') {
       const route = config.routes.find((r) => `${r.method} ${r.path}` === record.route);
       const authTime = typeof payload?.auth_time === 'number' ? payload.auth_time : payload?.iat;

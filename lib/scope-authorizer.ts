@@ -77,9 +77,12 @@ export interface ScopeAuthorizerProps {
   /**
    * `token`: a REST TOKEN authorizer on the Authorization header, with the Bearer regex.
    * `request`: a REST REQUEST authorizer, which sees the method, the URL, the `DPoP` header
-   * and a mutual-TLS client certificate, for sender-constrained tokens (RFC 8705, RFC 9449);
-   * its identity sources are the Authorization and DPoP headers, so a cached answer is never
-   * reused for another proof. HTTP APIs always get a payload 2.0 Lambda authorizer.
+   * and a mutual-TLS client certificate, for sender-constrained tokens (RFC 8705, RFC 9449).
+   * Its identity source is the Authorization header only (API Gateway answers 401 without
+   * calling the authorizer when an identity source is missing, so a `DPoP` source would shut
+   * out plain Bearer requests), and nothing is cached (`cacheTtl` must be 0 or unset; HTTP
+   * APIs too): a DPoP proof is bound to one request, and no cached answer may outlive that
+   * binding. HTTP APIs always get a payload 2.0 Lambda authorizer.
    * @default 'token'
    */
   readonly mode?: 'token' | 'request';
@@ -215,7 +218,12 @@ export class ScopeAuthorizer extends Construct {
   constructor(scope: Construct, id: string, props: ScopeAuthorizerProps) {
     super(scope, id);
     this.props = props;
-    this.requestedCacheTtlSeconds = (props.cacheTtl ?? Duration.seconds(300)).toSeconds();
+    if (props.mode === 'request' && props.cacheTtl !== undefined && props.cacheTtl.toSeconds() > 0) {
+      throw new Error(
+        `mode 'request' caches nothing (a DPoP proof is bound to one request); cacheTtl must be 0, not ${props.cacheTtl.toSeconds()} s`,
+      );
+    }
+    this.requestedCacheTtlSeconds = props.mode === 'request' ? 0 : (props.cacheTtl ?? Duration.seconds(300)).toSeconds();
     if (this.requestedCacheTtlSeconds > 3600)
       throw new Error(`cacheTtl is ${this.requestedCacheTtlSeconds} s; API Gateway caches authorizer results for 3600 s at most`);
     this.parameter = new ssm.StringParameter(this, 'Config', {
@@ -315,7 +323,7 @@ export class ScopeAuthorizer extends Construct {
       authorizerResultTtlInSeconds: Lazy.number({ produce: () => this.cacheTtlSeconds }) as number,
       ...(mode === 'token'
         ? { identityValidationExpression: BEARER_VALIDATION_REGEX }
-        : { identitySource: 'method.request.header.Authorization, method.request.header.DPoP' }),
+        : { identitySource: 'method.request.header.Authorization' }),
     });
     this.gatewayResponsesInDocument(body);
     const api = new apigw.SpecRestApi(scope, id, { ...apiProps, apiDefinition: apigw.ApiDefinition.fromInline(body) });
@@ -477,7 +485,7 @@ export class ScopeAuthorizer extends Construct {
       this.props.mode === 'request'
         ? new apigw.RequestAuthorizer(guard, 'Authorizer', {
             handler,
-            identitySources: [apigw.IdentitySource.header('Authorization'), apigw.IdentitySource.header('DPoP')],
+            identitySources: [apigw.IdentitySource.header('Authorization')],
             resultsCacheTtl: ttl,
           })
         : new apigw.TokenAuthorizer(guard, 'Authorizer', {

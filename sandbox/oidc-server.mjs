@@ -6,6 +6,9 @@
 //   {cmd:'jwks', mode}        make the JWKS endpoint answer 'ok', 'fail' (503) or 'hang'
 //   {cmd:'introspection', mode} the same for the introspection endpoint
 //   {cmd:'stats'}             reply {jwksFetches, introspections}
+//   {cmd:'refreshToken', clientId, scope} reply {refreshToken}: a refresh token of a grant
+//                             to that client (as the authorization-code flow with
+//                             offline_access would issue), for introspection tests
 // Environment: TLS_CERT, TLS_KEY (paths), PORT (default 0), AUDIENCE, TOKEN_TTL.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -85,7 +88,25 @@ function makeProvider() {
   return provider;
 }
 
-let callback = makeProvider().callback();
+let provider = makeProvider();
+let callback = provider.callback();
+
+async function refreshToken(clientId, scope) {
+  const client = await provider.Client.find(clientId);
+  const grant = new provider.Grant({ accountId: 'user-1', clientId });
+  grant.addOIDCScope('openid offline_access');
+  grant.addResourceScope(OPAQUE_AUDIENCE, scope);
+  const grantId = await grant.save();
+  const token = new provider.RefreshToken({
+    accountId: 'user-1',
+    client,
+    grantId,
+    gty: 'authorization_code',
+    scope: `openid offline_access ${scope}`,
+    resource: OPAQUE_AUDIENCE,
+  });
+  return token.save();
+}
 server.on('request', (req, res) => {
   if (req.url === '/token/introspection') {
     introspections++;
@@ -115,7 +136,8 @@ server.on('request', (req, res) => {
 process.on('message', (msg) => {
   if (msg.cmd === 'rotate') {
     keys = [newKey(), ...keys].slice(0, 2);
-    callback = makeProvider().callback();
+    provider = makeProvider();
+    callback = provider.callback();
     process.send({ ok: true, kid: keys[0].kid });
   } else if (msg.cmd === 'jwks') {
     jwksMode = msg.mode;
@@ -125,6 +147,11 @@ process.on('message', (msg) => {
     introspectionMode = msg.mode;
     if (introspectionMode !== 'hang') for (const res of hanging) res.destroy();
     process.send({ ok: true });
+  } else if (msg.cmd === 'refreshToken') {
+    refreshToken(msg.clientId, msg.scope).then(
+      (value) => process.send({ refreshToken: value }),
+      (error) => process.send({ error: String(error) }),
+    );
   } else if (msg.cmd === 'stats') {
     process.send({ jwksFetches, introspections });
   }

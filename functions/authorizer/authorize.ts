@@ -1,13 +1,13 @@
 import { IntrospectionUnavailableError, InvalidTokenError, KeysUnavailableError } from '../shared/errors';
 import { Reason, type ReasonCode } from '../shared/reasons';
-import type { AuthorizerConfig } from './config';
+import { type AuthorizerConfig, DEFAULT_ROUTE_PATH, type Enforcement, type RouteConfig } from './config';
 import type { JwksUriResolver } from './discovery';
 import type { Introspector } from './introspection';
 import type { KeyStore } from './key-store';
 import { parseMethodArn } from './method-arn';
-import { type CompiledPolicy, compilePolicy, type PolicyDocument, renderPolicy } from './policy';
-import { resolveRoute } from './routes';
-import { missingScopes } from './scopes';
+import { type CompiledPolicy, compilePolicy, type PolicyDocument, type PolicyRoute, renderPolicy, singleRequestPolicy } from './policy';
+import { parseRouteTemplate, resolveRoute } from './routes';
+import { missingAnyOf, missingScopes, satisfiesAnyOf, scopeKey } from './scopes';
 import { type RequestBinding, SenderConstraintChecker } from './sender-constraint';
 import { extractCredentials } from './token';
 import { TokenVerifier, type VerifiedToken } from './verify';
@@ -32,16 +32,34 @@ export interface DecisionRecord {
   clientId?: string;
   kid?: string;
   alg?: string;
+  /** What the route's only set of scopes lacks. */
   missingScopes?: string[];
+  /** For a route with alternatives (`anyOf`): what each alternative lacks, in the route's order. */
+  missingAnyOf?: string[][];
+  /**
+   * `false` when the decision was only reported (`report-only`): the request was let
+   * through whatever `reason` says. Set on every policy decision.
+   */
+  enforced?: boolean;
   policyBytes?: number;
   policyInexact?: string[];
   detail?: string;
   latencyMs: number;
 }
 
-/** The outcome of {@link Authorizer.decide}: a policy to return, or an error class to throw. */
+/**
+ * What a decision is asked about: a REST method ARN (TOKEN and REQUEST events), or an HTTP
+ * API route (payload 2.0): the `routeKey` API Gateway matched (`GET /admin`,
+ * `ANY /{proxy+}`, `$default`) under the API and stage of `routeArn`. A string is a method ARN.
+ */
+export type DecisionTarget = string | { routeArn: string; routeKey: string };
+
+/**
+ * The outcome of {@link Authorizer.decide}: a policy to return, or an error class to throw.
+ * `allowed` says whether API Gateway lets this request through (an HTTP API's `isAuthorized`).
+ */
 export type Decision =
-  | { outcome: 'policy'; result: AuthorizerResult; record: DecisionRecord }
+  | { outcome: 'policy'; result: AuthorizerResult; record: DecisionRecord; allowed: boolean }
   | { outcome: 'unauthorized'; record: DecisionRecord }
   | { outcome: 'error'; record: DecisionRecord; error: Error };
 
@@ -58,10 +76,26 @@ export interface AuthorizerOptions {
 }
 
 const MAX_MEMO = 512;
+const STAGE_PREFIX = /^(arn:[^:]+:execute-api:[^:]+:\d+:[^/]+\/[^/]+\/)/;
+
+/** The route a decision is for, found from a method ARN or a route key. */
+interface Asked {
+  /** `arn:…:API_ID/STAGE/`. */
+  stagePrefix: string;
+  method: string;
+  path: string;
+  /** Index in the configuration's routes, or -1. */
+  index: number;
+  /** The method ARN (REST) or route ARN (HTTP API) of this request. */
+  requestArn: string;
+  /** An HTTP API route (payload 2.0). */
+  http: boolean;
+  detail?: string;
+}
 
 /**
- * Turns (Authorization value, method ARN) into a decision. Pure apart from the key store:
- * no logging, no AWS; the handler shapes the answer and writes the log line.
+ * Turns (Authorization value, method ARN or HTTP API route) into a decision. Pure apart from
+ * the key store: no logging, no AWS; the handler shapes the answer and writes the log line.
  */
 export class Authorizer {
   private readonly verifier: TokenVerifier;
@@ -74,21 +108,38 @@ export class Authorizer {
   private readonly stepUp: number[];
   private readonly senders: SenderConstraintChecker;
   private readonly rendered = new Map<string, { policy: PolicyDocument; bytes: number }>();
+  /** The routes with a resource path (all but `$default`), as the compiler and REST routing see them. */
+  private readonly restRoutes: PolicyRoute[];
+  /** Index in `config.routes` of each of {@link restRoutes}. */
+  private readonly restIndex: number[];
+  /** Route index by `METHOD TEMPLATE_KEY` (`* $default` for the catch-all), for HTTP API route keys. */
+  private readonly byRouteKey = new Map<string, number>();
+  /** Route index by the raw `routeKey` of an event, memoized. */
+  private readonly routeKeys = new Map<string, number>();
+  private readonly anyReportOnly: boolean;
 
   constructor(options: AuthorizerOptions) {
     this.config = options.config;
     this.now = options.now ?? Date.now;
     this.verifier = new TokenVerifier(options.config, options.keys, this.now, options.introspector, options.discovery);
     this.senders = new SenderConstraintChecker({ now: this.now });
-    this.stepUp = options.config.routes.flatMap((r, i) => (r.maxAuthAgeSeconds === undefined ? [] : [i]));
+    const routes = options.config.routes;
+    this.stepUp = routes.flatMap((r, i) => (r.maxAuthAgeSeconds === undefined ? [] : [i]));
+    this.restIndex = routes.flatMap((r, i) => (r.path === DEFAULT_ROUTE_PATH ? [] : [i]));
+    this.restRoutes = this.restIndex.map((i) => routes[i] as RouteConfig);
+    routes.forEach((r, i) => {
+      this.byRouteKey.set(`${r.method} ${r.template.key}`, i);
+    });
+    this.anyReportOnly = options.config.enforcement === 'report-only' || routes.some((r) => r.enforcement === 'report-only');
   }
 
   /**
-   * Decide for one request. `request` carries what a REQUEST event knows of the HTTP
-   * request (method, URL, DPoP proof, client certificate), for sender-constrained tokens.
+   * Decide for one request. `target` is the REST method ARN, or the HTTP API route.
+   * `request` carries what a REQUEST event knows of the HTTP request (method, URL, DPoP
+   * proof, client certificate), for sender-constrained tokens.
    * Never rejects: failures come back as `unauthorized` or `error`.
    */
-  async decide(authorization: string | undefined, methodArn: string, request?: RequestBinding): Promise<Decision> {
+  async decide(authorization: string | undefined, target: DecisionTarget, request?: RequestBinding): Promise<Decision> {
     const started = performance.now();
     const latency = () => Math.round((performance.now() - started) * 1000) / 1000;
     let token: VerifiedToken;
@@ -116,7 +167,7 @@ export class Authorizer {
       };
     }
     try {
-      return this.decideFor(token, methodArn, latency);
+      return this.decideFor(token, target, latency);
     } catch (error) {
       return {
         outcome: 'error',
@@ -126,15 +177,65 @@ export class Authorizer {
     }
   }
 
-  private decideFor(token: VerifiedToken, methodArn: string, latency: () => number): Decision {
+  /** The route of a REST method ARN: routed as API Gateway routes the path (never `$default`). */
+  private askedRest(methodArn: string): Asked {
     const arn = parseMethodArn(methodArn);
+    const path = `/${arn.segments.join('/')}`;
+    const asked: Asked = { stagePrefix: arn.stagePrefix, method: arn.method, path, index: -1, requestArn: methodArn, http: false };
+    // API Gateway routes `/x/` to `/x`, and what it makes of `/a//b` is not documented: the
+    // policy denies every request with an empty segment (policy.ts), and so does the decision.
+    if (arn.segments.some((s) => s.length === 0)) {
+      asked.detail = 'the path has an empty segment (a trailing or double slash): always denied';
+      return asked;
+    }
+    const j = resolveRoute(this.restRoutes, arn.method, arn.segments);
+    asked.index = j < 0 ? -1 : (this.restIndex[j] as number);
+    return asked;
+  }
+
+  /** The route of an HTTP API event: the one its `routeKey` names, never re-routed from a path. */
+  private askedHttp(routeArn: string, routeKey: string): Asked {
+    const stagePrefix = STAGE_PREFIX.exec(routeArn)?.[1];
+    if (stagePrefix === undefined) throw new Error(`not an execute-api route ARN: ${routeArn.slice(0, 200)}`);
+    let index = this.routeKeys.get(routeKey);
+    if (index === undefined) {
+      index = this.lookupRouteKey(routeKey);
+      remember(this.routeKeys, routeKey, index);
+    }
+    const space = routeKey.indexOf(' ');
+    return {
+      stagePrefix,
+      method: space < 0 ? '*' : routeKey.slice(0, space),
+      path: space < 0 ? routeKey : routeKey.slice(space + 1),
+      index,
+      requestArn: routeArn,
+      http: true,
+      detail: index < 0 ? `no configured route for routeKey ${JSON.stringify(routeKey.slice(0, 200))}` : undefined,
+    };
+  }
+
+  private lookupRouteKey(routeKey: string): number {
+    if (routeKey === DEFAULT_ROUTE_PATH) return this.byRouteKey.get(`* ${DEFAULT_ROUTE_PATH}`) ?? -1;
+    const match = /^([A-Za-z]+) (\/\S*)$/.exec(routeKey);
+    if (match === null) return -1;
+    const method = (match[1] as string).toUpperCase();
+    try {
+      const key = parseRouteTemplate(match[2] as string).key;
+      return this.byRouteKey.get(`${method === 'ANY' ? '*' : method} ${key}`) ?? -1;
+    } catch {
+      return -1;
+    }
+  }
+
+  private decideFor(token: VerifiedToken, target: DecisionTarget, latency: () => number): Decision {
+    const asked = typeof target === 'string' ? this.askedRest(target) : this.askedHttp(target.routeArn, target.routeKey);
     const routes = this.config.routes;
-    const scopeKey = token.scopes.join(' ');
-    let byScope = this.scopeVerdicts.get(scopeKey);
+    const key = scopeKey(token.scopes);
+    let byScope = this.scopeVerdicts.get(key);
     if (byScope === undefined) {
       const granted = new Set(token.scopes);
-      byScope = routes.map((route) => missingScopes(route.scopes, granted).length === 0);
-      remember(this.scopeVerdicts, scopeKey, byScope);
+      byScope = routes.map((route) => satisfiesAnyOf(route.anyOf, granted));
+      remember(this.scopeVerdicts, key, byScope);
     }
     let verdicts = byScope;
     if (this.stepUp.length > 0) {
@@ -147,29 +248,36 @@ export class Authorizer {
           byScope[i] === true && token.authTime !== undefined && nowSeconds - token.authTime + this.config.policyCacheTtlSeconds <= max;
       }
     }
-    let mask = '';
-    for (const v of verdicts) mask += v ? '1' : '0';
-    let compiled = this.compiled.get(mask);
-    if (compiled === undefined) {
-      compiled = compilePolicy(routes, (i) => verdicts[i] === true);
-      remember(this.compiled, mask, compiled);
-    }
-    const renderKey = `${arn.stagePrefix}|${mask}`;
-    let rendered = this.rendered.get(renderKey);
-    if (rendered === undefined) {
-      const policy = renderPolicy(compiled, arn.stagePrefix);
-      rendered = { policy, bytes: Buffer.byteLength(JSON.stringify(policy)) };
-      remember(this.rendered, renderKey, rendered);
-    }
-    const index = resolveRoute(routes, arn.method, arn.segments);
+    const index = asked.index;
     const route = routes[index];
     let reason: ReasonCode;
     let missing: string[] | undefined;
+    let missingAlternatives: string[][] | undefined;
     if (route === undefined) reason = Reason.NoRoute;
     else if (verdicts[index]) reason = Reason.Allow;
     else {
-      missing = missingScopes(route.scopes, new Set(token.scopes));
-      reason = missing.length > 0 ? Reason.InsufficientScope : Reason.StepUpRequired;
+      const granted = new Set(token.scopes);
+      if (satisfiesAnyOf(route.anyOf, granted)) reason = Reason.StepUpRequired;
+      else {
+        reason = Reason.InsufficientScope;
+        if (route.anyOf.length === 1) missing = missingScopes(route.anyOf[0] as string[], granted);
+        else missingAlternatives = missingAnyOf(route.anyOf, granted);
+      }
+    }
+    const enforcement: Enforcement = this.anyReportOnly ? (route?.enforcement ?? this.config.enforcement) : 'enforce';
+    const allowed = reason === Reason.Allow || enforcement === 'report-only';
+
+    let rendered: { policy: PolicyDocument; bytes: number };
+    let inexact: CompiledPolicy['inexact'] = [];
+    const senderBound = token.cnf !== undefined && (token.cnf.jkt !== undefined || token.cnf['x5t#S256'] !== undefined);
+    // A policy for this one request: for HTTP APIs (the answer is for the route only); for a
+    // sender-constrained token (no cache may reuse it beyond the request its proof is bound
+    // to); for a would-be deny passed in report-only (nothing else is let through with it).
+    if (asked.http || senderBound || (allowed && reason !== Reason.Allow)) {
+      const policy = singleRequestPolicy(asked.requestArn, asked.stagePrefix, allowed);
+      rendered = { policy, bytes: Buffer.byteLength(JSON.stringify(policy)) };
+    } else {
+      ({ rendered, inexact } = this.policyFor(verdicts, asked.stagePrefix));
     }
     const context: AuthorizerResult['context'] = {
       sub: token.sub ?? '',
@@ -180,12 +288,14 @@ export class Authorizer {
     if (token.authTime !== undefined) context.authTime = token.authTime;
     return {
       outcome: 'policy',
+      allowed,
       result: { principalId: token.sub ?? token.clientId ?? 'anonymous', policyDocument: rendered.policy, context },
       record: {
         reason,
-        effect: reason === Reason.Allow ? 'allow' : 'deny',
-        method: arn.method,
-        path: `/${arn.segments.join('/')}`,
+        effect: allowed ? 'allow' : 'deny',
+        enforced: enforcement === 'enforce',
+        method: asked.method,
+        path: asked.path,
         route: route ? `${route.method} ${route.path}` : undefined,
         issuer: token.issuer.issuer,
         sub: token.sub,
@@ -193,11 +303,36 @@ export class Authorizer {
         kid: token.kid,
         alg: token.alg,
         missingScopes: missing,
+        missingAnyOf: missingAlternatives,
         policyBytes: rendered.bytes,
-        policyInexact: compiled.inexact.length > 0 ? compiled.inexact.map((x) => `${x.kind}:${x.pattern}`) : undefined,
+        policyInexact: inexact.length > 0 ? inexact.map((x) => `${x.kind}:${x.pattern}`) : undefined,
+        detail: asked.detail,
         latencyMs: latency(),
       },
     };
+  }
+
+  /** The whole-API policy for a verdict per route, memoized by verdicts and stage. */
+  private policyFor(
+    verdicts: readonly boolean[],
+    stagePrefix: string,
+  ): { rendered: { policy: PolicyDocument; bytes: number }; inexact: CompiledPolicy['inexact'] } {
+    let mask = '';
+    for (const i of this.restIndex) mask += verdicts[i] ? '1' : '0';
+    let compiled = this.compiled.get(mask);
+    if (compiled === undefined) {
+      const index = this.restIndex;
+      compiled = compilePolicy(this.restRoutes, (j) => verdicts[index[j] as number] === true);
+      remember(this.compiled, mask, compiled);
+    }
+    const renderKey = `${stagePrefix}|${mask}`;
+    let rendered = this.rendered.get(renderKey);
+    if (rendered === undefined) {
+      const policy = renderPolicy(compiled, stagePrefix);
+      rendered = { policy, bytes: Buffer.byteLength(JSON.stringify(policy)) };
+      remember(this.rendered, renderKey, rendered);
+    }
+    return { rendered, inexact: compiled.inexact };
   }
 }
 

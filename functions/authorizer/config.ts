@@ -33,6 +33,21 @@ export interface IntrospectionConfig {
   timeoutMs: number;
   /** Introspect this issuer's JWTs too, after local verification (e.g. to honour revocation). Default false. */
   forJwts: boolean;
+  /**
+   * The AS's answers carry no `aud` (RFC 7662 makes it optional), so none is required. Default
+   * false: an answer without an `aud` that contains one of the issuer's `audience` is refused.
+   */
+  omitsAudience: boolean;
+  /**
+   * `token_type` values that mark an answer as an access token, compared case-insensitively.
+   * Default `["Bearer", "DPoP"]`; an answer without one of them (a refresh token) is refused.
+   */
+  accessTokenTypes: string[];
+  /**
+   * Opaque tokens that start with this prefix go to this issuer only. Needed when more than
+   * one issuer introspects (one of them may go without: it gets the tokens no prefix claims).
+   */
+  tokenPrefix: string | undefined;
 }
 
 /** A trusted issuer, validated. */
@@ -77,15 +92,31 @@ export interface IssuerConfig {
   senderConstraint: 'optional' | 'required';
 }
 
+/** Whether a decision is enforced, or only logged (`report-only`: a valid token passes). */
+export type Enforcement = 'enforce' | 'report-only';
+
+/**
+ * The HTTP API catch-all route (`routeKey` `$default`), written `{"method": "*", "path":
+ * "$default"}`. It has no resource path: REST APIs and the policy compiler never see it.
+ */
+export const DEFAULT_ROUTE_PATH = '$default';
+
 /** A route and what it requires, validated. */
 export interface RouteConfig {
   method: HttpMethod | '*';
   path: string;
   template: RouteTemplate;
-  /** All of these scopes are required. */
+  /**
+   * The route's `scopes` as configured: all of them required. Empty for an `anyOf` route:
+   * read {@link RouteConfig.anyOf}, which holds the requirement of every route.
+   */
   scopes: string[];
+  /** The requirement: any one of these sets, all of its scopes (`[scopes]` for a `scopes` route). */
+  anyOf: string[][];
   /** RFC 9470 step-up: authentication no older than this many seconds. */
   maxAuthAgeSeconds: number | undefined;
+  /** The route's own `enforcement`, else the configuration's. */
+  enforcement: Enforcement;
 }
 
 /** The authorizer's configuration after validation; the rest of the code trusts it. */
@@ -104,6 +135,8 @@ export interface AuthorizerConfig {
   policyCacheTtlSeconds: number;
   /** Smallest RSA key accepted, in bits. Default 2048. */
   minRsaBits: number;
+  /** The top-level `enforcement` (default `enforce`); it also governs requests no route matches. */
+  enforcement: Enforcement;
   jwks: {
     /** Cap on a JWKS body, in bytes. Default 65536. */
     maxBytes: number;
@@ -164,6 +197,18 @@ function int(value: unknown, field: string, fallback: number, min: number, max: 
   return value;
 }
 
+function bool(value: unknown, field: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new ConfigError(field, 'must be true or false');
+  return value;
+}
+
+function enforcement(value: unknown, field: string, fallback: Enforcement): Enforcement {
+  if (value === undefined) return fallback;
+  if (value !== 'enforce' && value !== 'report-only') throw new ConfigError(field, 'must be "enforce" or "report-only"');
+  return value;
+}
+
 function stringList(value: unknown, field: string, allowEmpty: boolean): string[] {
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || (!allowEmpty && list.length === 0)) {
@@ -203,13 +248,27 @@ function parseIntrospection(value: unknown, field: string): IntrospectionConfig 
     'clientCertificateParameter',
     'clientKeyParameter',
   ] as const;
-  rejectUnknown(value, field, ['endpoint', 'clientId', ...optional, 'cacheMaxSeconds', 'timeoutMs', 'forJwts']);
+  rejectUnknown(value, field, [
+    'endpoint',
+    'clientId',
+    ...optional,
+    'cacheMaxSeconds',
+    'timeoutMs',
+    'forJwts',
+    'omitsAudience',
+    'accessTokenTypes',
+    'tokenPrefix',
+  ]);
   const out: IntrospectionConfig = {
     endpoint: httpsUrl(value.endpoint, `${field}.endpoint`),
     clientId: str(value.clientId, `${field}.clientId`),
     cacheMaxSeconds: int(value.cacheMaxSeconds, `${field}.cacheMaxSeconds`, 60, 0, 3600),
     timeoutMs: int(value.timeoutMs, `${field}.timeoutMs`, 100, 10, 5000),
-    forJwts: value.forJwts === true,
+    forJwts: bool(value.forJwts, `${field}.forJwts`),
+    omitsAudience: bool(value.omitsAudience, `${field}.omitsAudience`),
+    accessTokenTypes:
+      value.accessTokenTypes === undefined ? ['Bearer', 'DPoP'] : stringList(value.accessTokenTypes, `${field}.accessTokenTypes`, false),
+    tokenPrefix: value.tokenPrefix === undefined ? undefined : str(value.tokenPrefix, `${field}.tokenPrefix`),
   };
   for (const name of optional) if (value[name] !== undefined) out[name] = str(value[name], `${field}.${name}`);
   const secret = [out.clientSecret, out.clientSecretParameter].filter((v) => v !== undefined).length;
@@ -295,9 +354,23 @@ function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerC
   };
 }
 
-function parseRoute(value: unknown, field: string, warnings: string[]): RouteConfig {
+function scopeList(value: unknown, field: string, warnings: string[]): string[] {
+  const scopes = stringList(value, field, true);
+  scopes.forEach((scope, i) => {
+    if (!SCOPE_TOKEN.test(scope))
+      throw new ConfigError(`${field}[${i}]`, `${JSON.stringify(scope)} is not a valid scope token (RFC 6749 §3.3)`);
+    if (BROAD_SCOPES.has(scope.toLowerCase())) {
+      warnings.push(`${field}[${i}]: "${scope}" is a broad scope; prefer granular resource:action scopes`);
+    } else if (!SCOPE_SHAPE.test(scope)) {
+      warnings.push(`${field}[${i}]: "${scope}" is not of the resource:action shape`);
+    }
+  });
+  return [...new Set(scopes)];
+}
+
+function parseRoute(value: unknown, field: string, warnings: string[], fallback: Enforcement): RouteConfig {
   if (!isObject(value)) throw new ConfigError(field, 'must be an object');
-  rejectUnknown(value, field, ['method', 'path', 'scopes', 'maxAuthAgeSeconds']);
+  rejectUnknown(value, field, ['method', 'path', 'scopes', 'anyOf', 'maxAuthAgeSeconds', 'enforcement']);
   const rawMethod = str(value.method, `${field}.method`).toUpperCase();
   const method = rawMethod === 'ANY' ? '*' : rawMethod;
   if (method !== '*' && !(HTTP_METHODS as readonly string[]).includes(method)) {
@@ -305,24 +378,69 @@ function parseRoute(value: unknown, field: string, warnings: string[]): RouteCon
   }
   const path = str(value.path, `${field}.path`);
   let template: RouteTemplate;
-  try {
-    template = parseRouteTemplate(path);
-  } catch (error) {
-    throw new ConfigError(`${field}.path`, (error as Error).message);
-  }
-  const scopes = stringList(value.scopes ?? [], `${field}.scopes`, true);
-  scopes.forEach((scope, i) => {
-    if (!SCOPE_TOKEN.test(scope))
-      throw new ConfigError(`${field}.scopes[${i}]`, `${JSON.stringify(scope)} is not a valid scope token (RFC 6749 §3.3)`);
-    if (BROAD_SCOPES.has(scope.toLowerCase())) {
-      warnings.push(`${field}.scopes[${i}]: "${scope}" is a broad scope; prefer granular resource:action scopes`);
-    } else if (!SCOPE_SHAPE.test(scope)) {
-      warnings.push(`${field}.scopes[${i}]: "${scope}" is not of the resource:action shape`);
+  if (path === DEFAULT_ROUTE_PATH) {
+    if (method !== '*') throw new ConfigError(`${field}.method`, 'must be "*" for the $default route (it catches every method)');
+    template = { segments: [], key: DEFAULT_ROUTE_PATH };
+  } else {
+    try {
+      template = parseRouteTemplate(path);
+    } catch (error) {
+      throw new ConfigError(`${field}.path`, (error as Error).message);
     }
-  });
+  }
+  let scopes: string[] = [];
+  let anyOf: string[][];
+  if (value.anyOf !== undefined) {
+    if (value.scopes !== undefined) throw new ConfigError(`${field}.anyOf`, 'a route has scopes or anyOf, not both');
+    if (!Array.isArray(value.anyOf) || value.anyOf.length === 0) {
+      throw new ConfigError(`${field}.anyOf`, 'must be a non-empty list of scope lists');
+    }
+    anyOf = value.anyOf.map((set, i) => {
+      if (!Array.isArray(set)) throw new ConfigError(`${field}.anyOf[${i}]`, 'must be a list of scopes');
+      return scopeList(set, `${field}.anyOf[${i}]`, warnings);
+    });
+  } else {
+    scopes = scopeList(value.scopes ?? [], `${field}.scopes`, warnings);
+    anyOf = [scopes];
+  }
   const maxAuthAgeSeconds =
     value.maxAuthAgeSeconds === undefined ? undefined : int(value.maxAuthAgeSeconds, `${field}.maxAuthAgeSeconds`, 0, 1, 31_536_000);
-  return { method: method as HttpMethod | '*', path, template, scopes: [...new Set(scopes)], maxAuthAgeSeconds };
+  return {
+    method: method as HttpMethod | '*',
+    path,
+    template,
+    scopes,
+    anyOf,
+    maxAuthAgeSeconds,
+    enforcement: enforcement(value.enforcement, `${field}.enforcement`, fallback),
+  };
+}
+
+function checkIntrospectionRouting(issuers: IssuerConfig[]): void {
+  const introspecting = issuers.flatMap((issuer, i) => (issuer.introspection ? [{ i, prefix: issuer.introspection.tokenPrefix }] : []));
+  if (introspecting.length < 2) return;
+  const unprefixed = introspecting.filter((x) => x.prefix === undefined);
+  if (unprefixed.length > 1) {
+    throw new ConfigError(
+      `issuers[${unprefixed[1]?.i}].introspection.tokenPrefix`,
+      `is needed: issuers[${unprefixed[0]?.i}] introspects without a tokenPrefix too, and an opaque token must go to the one AS it can belong to`,
+    );
+  }
+  for (const a of introspecting) {
+    for (const b of introspecting) {
+      if (
+        a.i < b.i &&
+        a.prefix !== undefined &&
+        b.prefix !== undefined &&
+        (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix))
+      ) {
+        throw new ConfigError(
+          `issuers[${b.i}].introspection.tokenPrefix`,
+          `overlaps issuers[${a.i}].introspection.tokenPrefix: a token could belong to both`,
+        );
+      }
+    }
+  }
 }
 
 /**
@@ -333,7 +451,16 @@ function parseRoute(value: unknown, field: string, warnings: string[]): RouteCon
 export function parseConfig(raw: unknown): ParsedConfig {
   const warnings: string[] = [];
   if (!isObject(raw)) throw new ConfigError('(root)', 'the configuration must be a JSON object');
-  rejectUnknown(raw, '', ['issuers', 'routes', 'clockToleranceSeconds', 'maxTokenBytes', 'policyCacheTtlSeconds', 'minRsaBits', 'jwks']);
+  rejectUnknown(raw, '', [
+    'issuers',
+    'routes',
+    'clockToleranceSeconds',
+    'maxTokenBytes',
+    'policyCacheTtlSeconds',
+    'minRsaBits',
+    'jwks',
+    'enforcement',
+  ]);
   if (!Array.isArray(raw.issuers) || raw.issuers.length === 0) throw new ConfigError('issuers', 'must be a non-empty list');
   const issuers = raw.issuers.map((item, i) => parseIssuer(item, `issuers[${i}]`, warnings));
   const seenIssuers = new Map<string, number>();
@@ -342,8 +469,10 @@ export function parseConfig(raw: unknown): ParsedConfig {
     if (before !== undefined) throw new ConfigError(`issuers[${i}].issuer`, `duplicates issuers[${before}].issuer`);
     seenIssuers.set(item.issuer, i);
   });
+  checkIntrospectionRouting(issuers);
+  const topEnforcement = enforcement(raw.enforcement, 'enforcement', 'enforce');
   if (!Array.isArray(raw.routes)) throw new ConfigError('routes', 'must be a list');
-  const routes = raw.routes.map((item, i) => parseRoute(item, `routes[${i}]`, warnings));
+  const routes = raw.routes.map((item, i) => parseRoute(item, `routes[${i}]`, warnings, topEnforcement));
   const seenRoutes = new Map<string, number>();
   routes.forEach((route, i) => {
     const key = `${route.method} ${route.template.key}`;
@@ -353,6 +482,17 @@ export function parseConfig(raw: unknown): ParsedConfig {
   });
   if (routes.length === 0) warnings.push('routes: empty, every request will be denied');
   const policyCacheTtlSeconds = int(raw.policyCacheTtlSeconds, 'policyCacheTtlSeconds', 0, 0, 3600);
+  // A cached policy answers later requests without a log line: report-only needs every request.
+  if (policyCacheTtlSeconds > 0) {
+    const field =
+      raw.enforcement === 'report-only' ? 'enforcement' : `routes[${routes.findIndex((r) => r.enforcement === 'report-only')}].enforcement`;
+    if (topEnforcement === 'report-only' || routes.some((r) => r.enforcement === 'report-only')) {
+      throw new ConfigError(
+        field,
+        `"report-only" needs policyCacheTtlSeconds 0 (it is ${policyCacheTtlSeconds}): a cached policy would let later requests through unlogged`,
+      );
+    }
+  }
   routes.forEach((route, i) => {
     if (route.maxAuthAgeSeconds !== undefined && route.maxAuthAgeSeconds <= policyCacheTtlSeconds) {
       warnings.push(
@@ -371,6 +511,7 @@ export function parseConfig(raw: unknown): ParsedConfig {
       clockToleranceSeconds: int(raw.clockToleranceSeconds, 'clockToleranceSeconds', 30, 0, 300),
       maxTokenBytes: int(raw.maxTokenBytes, 'maxTokenBytes', 8192, 256, 65536),
       policyCacheTtlSeconds,
+      enforcement: topEnforcement,
       minRsaBits: int(raw.minRsaBits, 'minRsaBits', 2048, 2048, 16384),
       jwks: {
         maxBytes: int(jwksRaw.maxBytes, 'jwks.maxBytes', 65536, 1024, 1_048_576),
@@ -382,13 +523,122 @@ export function parseConfig(raw: unknown): ParsedConfig {
   };
 }
 
-/** Parse configuration JSON text; a syntax error is a {@link ConfigError} too. */
+/**
+ * Parse configuration JSON text; a syntax error is a {@link ConfigError} too. Its message
+ * gives the position only: V8's `JSON.parse` messages quote the text, which may hold secrets.
+ */
 export function parseConfigJson(text: string): ParsedConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError('(root)', `not valid JSON: ${(error as Error).message}`);
+  } catch {
+    throw new ConfigError('(root)', `not valid JSON: syntax error at ${jsonErrorPosition(text)}`);
   }
   return parseConfig(raw);
+}
+
+/** `line L, column C (offset O)` of the first JSON syntax error in `text` (which JSON.parse refused). */
+export function jsonErrorPosition(text: string): string {
+  const offset = jsonErrorOffset(text);
+  let line = 1;
+  let column = 1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      column = 1;
+    } else column++;
+  }
+  return `line ${line}, column ${column} (offset ${offset})`;
+}
+
+/** The offset at which a JSON scanner first fails (RFC 8259); `text.length` for an early end. */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const literal = (word: string) => {
+    for (const c of word) {
+      if (text[i] !== c) fail();
+      i++;
+    }
+  };
+  const string = () => {
+    i++;
+    for (;;) {
+      if (i >= text.length) fail();
+      const c = text.charCodeAt(i);
+      if (c === 34) return void i++;
+      if (c < 32) fail();
+      if (c === 92) {
+        i++;
+        const e = text[i];
+        if (e === 'u') {
+          for (let k = 1; k <= 4; k++) {
+            if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) {
+              i += k;
+              fail();
+            }
+          }
+          i += 5;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++;
+        else fail();
+      } else i++;
+    }
+  };
+  const number = () => {
+    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (match === null || match[0].length === 0) fail();
+    i += (match as RegExpExecArray)[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) number();
+    else fail();
+  };
+  try {
+    value();
+    ws();
+    return Math.min(i, text.length);
+  } catch (at) {
+    return typeof at === 'number' ? Math.min(at, text.length) : 0;
+  }
 }

@@ -7,7 +7,7 @@ import type {
 } from 'aws-lambda';
 import { ConfigError } from '../shared/errors';
 import { Reason } from '../shared/reasons';
-import { Authorizer } from './authorize';
+import { Authorizer, type DecisionTarget } from './authorize';
 import { type AuthorizerConfig, parseConfigJson } from './config';
 import { type ConfigSource, InlineConfigSource, SsmConfigSource } from './config-source';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
@@ -63,16 +63,16 @@ function isHttpApi(event: AuthorizerEvent): event is APIGatewayRequestAuthorizer
   return (event as { version?: string }).version === '2.0';
 }
 
-/** The request as the decision sees it: the Authorization value, a method ARN, and (REQUEST events) the binding details. */
-function requestOf(event: AuthorizerEvent): { authorization: string | undefined; methodArn: string; binding?: RequestBinding } {
+/** The request as the decision sees it: the Authorization value, what is asked, and (REQUEST events) the binding details. */
+function requestOf(event: AuthorizerEvent): { authorization: string | undefined; target: DecisionTarget; binding?: RequestBinding } {
   if (isHttpApi(event)) {
-    // HTTP API: decide for the request's own method and path under the route ARN's API and stage.
+    // HTTP API: decide for the route API Gateway matched (`routeKey`), never re-routed from
+    // `rawPath`, which starts with the stage on named stages and differs under custom domains.
     const context = event.requestContext;
-    const stagePrefix = /^(arn:[^:]+:execute-api:[^:]+:\d+:[^/]+\/[^/]+\/)/.exec(event.routeArn)?.[1] ?? event.routeArn;
     const url = `https://${context.domainName}${event.rawPath}`;
     return {
       authorization: header(event.headers, 'authorization'),
-      methodArn: `${stagePrefix}${context.http.method}${event.rawPath}`,
+      target: { routeArn: event.routeArn, routeKey: event.routeKey },
       binding: {
         method: context.http.method,
         url,
@@ -81,12 +81,12 @@ function requestOf(event: AuthorizerEvent): { authorization: string | undefined;
       },
     };
   }
-  if (event.type === 'TOKEN') return { authorization: event.authorizationToken, methodArn: event.methodArn };
+  if (event.type === 'TOKEN') return { authorization: event.authorizationToken, target: event.methodArn };
   const context = event.requestContext;
   const host = context?.domainName ?? header(event.headers, 'host');
   return {
     authorization: header(event.headers, 'authorization'),
-    methodArn: event.methodArn,
+    target: event.methodArn,
     binding:
       context && host
         ? {
@@ -183,15 +183,15 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
       throw new Error('Authorizer configuration unavailable');
     }
     const request = requestOf(event);
-    const decision = await instance.decide(request.authorization, request.methodArn, request.binding);
+    const decision = await instance.decide(request.authorization, request.target, request.binding);
     telemetry().decision(decision.record);
     switch (decision.outcome) {
       case 'policy':
         if (isHttpApi(event)) {
-          // HTTP API simple response: the decision for this request only; cache per route
-          // by adding $context.routeKey to the identity sources (see the README).
+          // HTTP API simple response: the decision for this route only; cache per route
+          // by adding $context.routeKey to the identity sources (docs/attaching.md).
           return {
-            isAuthorized: decision.record.reason === 'allow',
+            isAuthorized: decision.allowed,
             context: { ...decision.result.context, reason: decision.record.reason },
           };
         }

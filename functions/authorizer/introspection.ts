@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
-import { FetchError, IntrospectionUnavailableError } from '../shared/errors';
+import { FetchError, IntrospectionUnavailableError, InvalidTokenError } from '../shared/errors';
 import { httpSend, parseJsonBody } from '../shared/http';
+import { Reason } from '../shared/reasons';
 import type { IntrospectionConfig } from './config';
 
 /** An RFC 7662 answer, parsed; the caller checks `active`, `iss`, `aud`, `exp`. */
@@ -74,6 +75,51 @@ export function httpsIntrospection(ca?: string | string[]): IntrospectionCall {
     }
     return json as IntrospectionAnswer;
   };
+}
+
+/**
+ * The one issuer an opaque token may belong to: the one whose `introspection.tokenPrefix`
+ * starts the token, else the one introspecting issuer without a prefix (the configuration
+ * allows at most one, and no overlapping prefixes). `undefined` when none: the token is
+ * sent to no AS at all.
+ */
+export function introspectingIssuerFor<T extends { introspection?: IntrospectionConfig | undefined }>(
+  token: string,
+  issuers: readonly T[],
+): T | undefined {
+  let fallback: T | undefined;
+  for (const issuer of issuers) {
+    const prefix = issuer.introspection?.tokenPrefix;
+    if (issuer.introspection === undefined) continue;
+    if (prefix === undefined) fallback = issuer;
+    else if (token.startsWith(prefix)) return issuer;
+  }
+  return fallback;
+}
+
+/**
+ * What makes an active answer an access token for this API: a `token_type` the issuer
+ * lists (RFC 7662 §2.2; oidc-provider answers a refresh token with no `token_type`), and an
+ * `aud` containing one of `audience` unless the AS is configured as one that omits it.
+ */
+export function checkAccessTokenAnswer(config: IntrospectionConfig, answer: IntrospectionAnswer, audience: readonly string[]): void {
+  const type = answer.token_type;
+  if (typeof type !== 'string' || !config.accessTokenTypes.some((t) => t.toLowerCase() === type.toLowerCase())) {
+    throw new InvalidTokenError(Reason.Type, 'the introspection answer does not say the token is an access token (token_type)');
+  }
+  // An issuer configured by clientIds alone has no audience to match; its client check applies.
+  if (audience.length === 0) return;
+  if (answer.aud === undefined) {
+    if (config.omitsAudience) return;
+    throw new InvalidTokenError(
+      Reason.Audience,
+      'the introspection answer names no audience (set introspection.omitsAudience if the AS never does)',
+    );
+  }
+  const audiences = typeof answer.aud === 'string' ? [answer.aud] : answer.aud;
+  if (!Array.isArray(audiences) || !audiences.some((a) => typeof a === 'string' && audience.includes(a))) {
+    throw new InvalidTokenError(Reason.Audience, 'the token is not for this audience');
+  }
 }
 
 /** Options of {@link Introspector}. */

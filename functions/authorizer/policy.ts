@@ -14,9 +14,18 @@ import { compareSpecificity, type RouteTemplate } from './routes';
  * Reasoning works on token sequences over path segments: `lit` matches one segment
  * equal to its value, `one` one segment, `star` zero or more segments. A template
  * `{name}` is `one`, `{name+}` is `one star`; a glob `*` is `one star` (one or more whole
- * segments; the empty segments it could also match are not requests API Gateway makes,
+ * segments; the empty segments it could also match are denied by {@link EMPTY_SEGMENT_DENIES},
  * and the root, `METHOD/`, is kept out by writing a leading wildcard `?*`).
  */
+
+/**
+ * Requests with an empty path segment: a double slash anywhere (`GET//a`, `GET/a//b`), or a
+ * trailing slash after a segment (`GET/a/`; the root `GET/` keeps its own). API Gateway
+ * routes `/x/` to the resource `/x`, and does not document what it makes of `/a//b`; IAM
+ * globs cannot tell `/x/` of an allowed route from `/x/` of a denied one without doubling
+ * the policy, so every such request is denied. A client never needs to send one.
+ */
+export const EMPTY_SEGMENT_DENIES: readonly string[] = ['*//*', '*/?*/'];
 
 /** A token of a segment pattern. */
 type Tok = { t: 'lit'; v: string } | { t: 'one' } | { t: 'star' };
@@ -288,9 +297,15 @@ export function compilePolicy(routes: readonly PolicyRoute[], isAllowed: (index:
   // A spill Deny inside a region already left open for unrouted requests buys no exactness
   // (those requests never reach an authorizer): leave it out and keep the policy small.
   for (const [glob, toks] of spillDenies) if (!leftOpen.some((open) => covers(open, toks))) deny.set(glob, toks);
+  const allow = withoutCovered(allowed.all.map((e) => ({ glob: e.glob, toks: e.globToks })));
   return {
-    allow: withoutCovered(allowed.all.map((e) => ({ glob: e.glob, toks: e.globToks }))),
-    deny: withoutCovered([...deny].map(([glob, toks]) => ({ glob, toks }))),
+    allow,
+    // The token model above knows no empty segments, but a `*` matches them: deny them all
+    // wherever an Allow pattern has a `*` (a literal pattern cannot match them).
+    deny: [
+      ...withoutCovered([...deny].map(([glob, toks]) => ({ glob, toks }))),
+      ...(allow.some((p) => p.includes('*')) ? EMPTY_SEGMENT_DENIES : []),
+    ],
     inexact,
   };
 }
@@ -350,4 +365,22 @@ export function renderPolicy(compiled: CompiledPolicy, arnPrefix: string): Polic
   const deny = compiled.allow.length > 0 ? compiled.deny.map((p) => arnPrefix + p) : [`${arnPrefix}*`];
   if (deny.length > 0) statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: deny });
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/** IAM wildcards in a request ARN, each written `?`: the pattern then matches that ARN and ones differing only there. */
+const WILDCARDS = /[*?]/g;
+
+/**
+ * A policy for one request only: Allow its ARN (the IAM wildcards a path may hold written
+ * `?`), or Deny the whole API stage. For answers that no cache may reuse for another request.
+ */
+export function singleRequestPolicy(requestArn: string, arnPrefix: string, allow: boolean): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      allow
+        ? { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [requestArn.replace(WILDCARDS, '?')] }
+        : { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${arnPrefix}*`] },
+    ],
+  };
 }

@@ -16,7 +16,8 @@ export interface Telemetry {
 
 /**
  * Powertools Logger (one JSON line per decision) and Metrics (EMF: `Decisions` and
- * `AuthorizerLatency` by `reason` in one line per decision, `JwksFetches` by `outcome`).
+ * `AuthorizerLatency` by `reason` in one line per decision, with `WouldDeny` when a
+ * report-only decision let through what enforcement would deny; `JwksFetches` by `outcome`).
  */
 export function powertoolsTelemetry(serviceName: string = Service.Authorizer): Telemetry {
   const logger = new Logger({ serviceName });
@@ -30,6 +31,7 @@ export function powertoolsTelemetry(serviceName: string = Service.Authorizer): T
       metrics.addDimension(Dimension.Reason, record.reason);
       metrics.addMetric(MetricName.Decisions, MetricUnit.Count, 1);
       metrics.addMetric(MetricName.AuthorizerLatency, MetricUnit.Milliseconds, record.latencyMs);
+      if (wouldDeny(record)) metrics.addMetric(MetricName.WouldDeny, MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
     },
     jwksFetch(event) {
@@ -60,4 +62,9 @@ export function withLambdaContext<E, R>(handler: (event: E) => Promise<R>): (eve
     if (context !== undefined) for (const logger of loggers) logger.addContext(context);
     return handler(event);
   };
+}
+
+/** Whether a decision let through, only because it was report-only, what enforcement would deny. */
+export function wouldDeny(record: DecisionRecord): boolean {
+  return record.enforced === false && record.reason !== 'allow';
 }

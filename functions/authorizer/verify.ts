@@ -5,7 +5,7 @@ import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rul
 import { Reason } from '../shared/reasons';
 import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from './config';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
-import type { Introspector } from './introspection';
+import { checkAccessTokenAnswer, type Introspector, introspectingIssuerFor } from './introspection';
 import type { KeySources, KeyStore } from './key-store';
 import { PROFILES } from './profiles';
 import { readScopes } from './scopes';
@@ -170,12 +170,12 @@ export class TokenVerifier {
   private async verifyOpaque(token: string): Promise<VerifiedToken> {
     if (this.introspector === undefined) throw new InvalidTokenError(Reason.Malformed, 'not a JWT, and no introspection is configured');
     if (token.length > 4096 || !/^[\x21-\x7E]+$/.test(token)) throw new InvalidTokenError(Reason.Malformed, 'not a token');
-    for (const issuer of this.introspected) {
-      const answer = await this.introspector.introspect(issuer.introspection as NonNullable<IssuerConfig['introspection']>, token);
-      if (answer.active !== true) continue;
-      return this.checkIntrospected(issuer, answer);
-    }
-    throw new InvalidTokenError(Reason.Inactive, 'no authorization server says the token is active');
+    // Only to the one AS the token can belong to: never disclosed to another, never failed by another's outage.
+    const issuer = introspectingIssuerFor(token, this.introspected);
+    if (issuer === undefined) throw new InvalidTokenError(Reason.Malformed, 'no introspecting issuer takes tokens of this form');
+    const answer = await this.introspector.introspect(issuer.introspection as NonNullable<IssuerConfig['introspection']>, token);
+    if (answer.active !== true) throw new InvalidTokenError(Reason.Inactive, 'the authorization server says the token is not active');
+    return this.checkIntrospected(issuer, answer);
   }
 
   /** RFC 7662 §2.2: trust `active`, then check what the answer says like a JWT's claims. */
@@ -184,12 +184,7 @@ export class TokenVerifier {
     const tolerance = this.config.clockToleranceSeconds;
     if (answer.iss !== undefined && answer.iss !== issuer.issuer)
       throw new InvalidTokenError(Reason.Issuer, 'the answer names another issuer');
-    if (answer.aud !== undefined && issuer.audience.length > 0) {
-      const audiences = typeof answer.aud === 'string' ? [answer.aud] : answer.aud;
-      if (!Array.isArray(audiences) || !audiences.some((a) => typeof a === 'string' && issuer.audience.includes(a))) {
-        throw new InvalidTokenError(Reason.Audience, 'the token is not for this audience');
-      }
-    }
+    checkAccessTokenAnswer(issuer.introspection as NonNullable<IssuerConfig['introspection']>, answer, issuer.audience);
     const exp = checkTimes(answer, now, tolerance, false);
     const scope = answer.scope;
     const clientId = optionalString(answer, 'client_id');
@@ -200,7 +195,7 @@ export class TokenVerifier {
       alg: 'introspection',
       sub: optionalString(answer, 'sub'),
       clientId,
-      scopes: typeof scope === 'string' ? scope.split(' ').filter((s) => s.length > 0) : [],
+      scopes: typeof scope === 'string' ? readScopes(answer, 'scope') : [],
       authTime: optionalNumber(answer, 'auth_time') ?? optionalNumber(answer, 'iat'),
       exp,
       cnf: confirmation(answer),

@@ -24,6 +24,8 @@ export const MetricName = {
   AuthorizerLatency: 'AuthorizerLatency',
   /** Authorizer: key set fetches, by `outcome` (`ok`, `failed`). */
   JwksFetches: 'JwksFetches',
+  /** Authorizer: one per request let through by report-only that enforcement would deny, by `reason`. */
+  WouldDeny: 'WouldDeny',
   /** Rotation checker: findings of one run, by `issuer` and `code`. */
   Findings: 'Findings',
   /** Rotation checker: error findings of one run, by `issuer` (0 when clean). */

@@ -85,6 +85,40 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
     expect(telemetry.decisions[0]?.reason).toBe('invalid_token.inactive');
   });
 
+  it('refuses a refresh token (active, but no token_type and no aud) with 401, though the AS says it is active', async () => {
+    const { refreshToken, error } = await as.send({ cmd: 'refreshToken', clientId: 'dashboard', scope: 'telemetry:read' });
+    expect(error).toBeUndefined();
+    // What the AS answers about it, asked as scopegate asks.
+    const answer = await as.post('/token/introspection', 'scopegate-authorizer', { token: String(refreshToken) });
+    expect(answer.json).toMatchObject({ active: true, client_id: 'dashboard' });
+    expect(answer.json.token_type).toBeUndefined();
+    const { handler, telemetry } = handlerFor();
+    await expect(handler(event(String(refreshToken), 'GET/telemetry'))).rejects.toThrow(/^Unauthorized$/);
+    expect(telemetry.decisions[0]).toMatchObject({ reason: 'invalid_token.type', effect: 'unauthorized' });
+  });
+
+  it('refuses an access token whose answer has no aud unless introspection.omitsAudience says the AS omits it', async () => {
+    // An HTTPS stand-in for an AS that answers without aud (RFC 7662 makes it optional).
+    const stub = createServer({ cert: TLS.cert, key: TLS.key }, (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ active: true, token_type: 'Bearer', scope: 'telemetry:read', client_id: 'dashboard', sub: 'dashboard' }));
+      });
+    });
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `https://127.0.0.1:${(stub.address() as AddressInfo).port}/introspect`;
+      const strict = handlerFor(configFor({ endpoint }));
+      await expect(strict.handler(event('opaque-without-aud', 'GET/telemetry'))).rejects.toThrow(/^Unauthorized$/);
+      expect(strict.telemetry.decisions[0]?.reason).toBe('invalid_token.audience');
+      const lenient = handlerFor(configFor({ endpoint, omitsAudience: true }));
+      await expect(lenient.handler(event('opaque-without-aud', 'GET/telemetry'))).resolves.toMatchObject({ principalId: 'dashboard' });
+    } finally {
+      await new Promise((resolve) => stub.close(resolve));
+    }
+  });
+
   it('refuses an unknown opaque value with 401', async () => {
     const { handler, telemetry } = handlerFor();
     await expect(handler(event('made-up-opaque-token-value-123456', 'GET/telemetry'))).rejects.toThrow(/^Unauthorized$/);
@@ -216,9 +250,22 @@ describe('introspection with a client certificate (RFC 8705 tls_client_auth)', (
     try {
       const url = `https://127.0.0.1:${(flaky.address() as AddressInfo).port}/introspect`;
       const call = httpsIntrospection(TLS.cert);
-      const answer = await call({ endpoint: url, clientId: 'c', cacheMaxSeconds: 0, timeoutMs: 2000, forJwts: false }, 't', {
-        clientSecret: 's',
-      });
+      const answer = await call(
+        {
+          endpoint: url,
+          clientId: 'c',
+          cacheMaxSeconds: 0,
+          timeoutMs: 2000,
+          forJwts: false,
+          omitsAudience: false,
+          accessTokenTypes: ['Bearer'],
+          tokenPrefix: undefined,
+        },
+        't',
+        {
+          clientSecret: 's',
+        },
+      );
       expect(answer.active).toBe(true);
       expect(requests).toBe(2);
     } finally {
@@ -230,7 +277,102 @@ describe('introspection with a client certificate (RFC 8705 tls_client_auth)', (
   it('cannot reach an endpoint that requires a certificate without one', async () => {
     const call = httpsIntrospection(TLS.cert);
     await expect(
-      call({ endpoint, clientId: 'c', cacheMaxSeconds: 0, timeoutMs: 2000, forJwts: false }, 'opaque-1', { clientSecret: 's' }),
+      call(
+        {
+          endpoint,
+          clientId: 'c',
+          cacheMaxSeconds: 0,
+          timeoutMs: 2000,
+          forJwts: false,
+          omitsAudience: false,
+          accessTokenTypes: ['Bearer'],
+          tokenPrefix: undefined,
+        },
+        'opaque-1',
+        { clientSecret: 's' },
+      ),
     ).rejects.toThrow();
+  });
+});
+
+describe('two introspecting issuers, opaque tokens routed by introspection.tokenPrefix', () => {
+  const seen: Record<'a' | 'b', string[]> = { a: [], b: [] };
+  const servers: Server[] = [];
+  const endpoints: Record<'a' | 'b', string> = { a: '', b: '' };
+
+  beforeAll(async () => {
+    for (const name of ['a', 'b'] as const) {
+      const server = createServer({ cert: TLS.cert, key: TLS.key }, (req, res) => {
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          seen[name].push(String(new URLSearchParams(body).get('token')));
+          // Issuer A's server is down; issuer B's answers.
+          if (name === 'a') return void res.writeHead(503).end('unavailable');
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({ active: true, token_type: 'Bearer', aud: 'https://api.b', scope: 'telemetry:read', client_id: 'b-client' }),
+          );
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      servers.push(server);
+      endpoints[name] = `https://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`;
+    }
+  });
+  afterAll(() => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))));
+  beforeEach(() => {
+    seen.a.length = 0;
+    seen.b.length = 0;
+  });
+
+  const issuer = (name: 'a' | 'b', prefix: string | undefined) => ({
+    issuer: `https://as-${name}.test`,
+    jwksUri: `https://as-${name}.test/jwks`,
+    audience: `https://api.${name}`,
+    introspection: {
+      endpoint: endpoints[name],
+      clientId: 'scopegate',
+      clientSecret: 's',
+      timeoutMs: 1000,
+      ...(prefix ? { tokenPrefix: prefix } : {}),
+    },
+  });
+  const handlerWith = (issuers: unknown[]) =>
+    handlerFor(JSON.stringify({ issuers, routes: [{ method: 'GET', path: '/telemetry', scopes: ['telemetry:read'] }] }));
+
+  it("allows B's token while A is down, and never sends it to A", async () => {
+    const { handler, telemetry } = handlerWith([issuer('a', 'ata_'), issuer('b', 'btb_')]);
+    await expect(handler(event('btb_0123456789', 'GET/telemetry'))).resolves.toMatchObject({ principalId: 'b-client' });
+    expect(telemetry.decisions[0]?.reason).toBe('allow');
+    expect(seen.a).toEqual([]);
+    expect(seen.b).toEqual(['btb_0123456789']);
+  });
+
+  it("fails A's token closed (5xx) without asking B", async () => {
+    const { handler, telemetry } = handlerWith([issuer('a', 'ata_'), issuer('b', 'btb_')]);
+    const error = (await handler(event('ata_0123456789', 'GET/telemetry')).catch((e: Error) => e)) as Error;
+    expect(error.message).not.toBe('Unauthorized');
+    expect(telemetry.decisions[0]?.reason).toBe('introspection_unavailable');
+    expect(seen.b).toEqual([]);
+  });
+
+  it('sends a token no prefix claims only to the issuer without a prefix, and refuses it when there is none', async () => {
+    const fallback = handlerWith([issuer('a', 'ata_'), issuer('b', undefined)]);
+    await expect(fallback.handler(event('plain-0123456789', 'GET/telemetry'))).resolves.toMatchObject({ principalId: 'b-client' });
+    expect(seen.a).toEqual([]);
+    const none = handlerWith([issuer('a', 'ata_'), issuer('b', 'btb_')]);
+    await expect(none.handler(event('plain-0123456789', 'GET/telemetry'))).rejects.toThrow(/^Unauthorized$/);
+    expect(none.telemetry.decisions[0]?.reason).toBe('invalid_token.malformed');
+    expect(seen.a).toEqual([]);
+  });
+
+  it('refuses a configuration where two introspecting issuers have no tokenPrefix, naming the field', () => {
+    expect(() => parseConfig({ issuers: [issuer('a', undefined), issuer('b', undefined)], routes: [] })).toThrow(
+      /^issuers\[1\]\.introspection\.tokenPrefix: is needed/,
+    );
+    expect(() => parseConfig({ issuers: [issuer('a', 'at_'), issuer('b', 'at_x')], routes: [] })).toThrow(
+      /^issuers\[1\]\.introspection\.tokenPrefix: overlaps issuers\[0\]/,
+    );
   });
 });

@@ -105,19 +105,31 @@ describe('ScopeAuthorizer and step-up', () => {
 });
 
 describe('ScopeAuthorizer in request mode', () => {
-  it('creates a REQUEST authorizer on the Authorization and DPoP headers, for sender-constrained tokens', () => {
+  it('creates an uncached REQUEST authorizer on the Authorization header only, so plain Bearer requests reach it and no DPoP answer is reused', () => {
     const stack = testStack();
     const api = new apigw.RestApi(stack, 'Api');
     const authz = new ScopeAuthorizer(stack, 'Authz', {
       issuers: [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }],
       mode: 'request',
-      cacheTtl: Duration.seconds(0),
     });
     authz.addMethod(api.root.resourceForPath('/telemetry'), 'GET', new apigw.MockIntegration(), { scopes: ['telemetry:read'] });
     Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'REQUEST',
-      IdentitySource: 'method.request.header.Authorization,method.request.header.DPoP',
+      IdentitySource: 'method.request.header.Authorization',
       AuthorizerResultTtlInSeconds: 0,
     });
+    expect(authz.configuration()).toMatchObject({ policyCacheTtlSeconds: 0 });
+  });
+
+  it('refuses a cache TTL in request mode', () => {
+    const stack = testStack();
+    expect(
+      () =>
+        new ScopeAuthorizer(stack, 'Authz', {
+          issuers: [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }],
+          mode: 'request',
+          cacheTtl: Duration.seconds(300),
+        }),
+    ).toThrow(/mode 'request' caches nothing/);
   });
 });

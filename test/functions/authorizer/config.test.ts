@@ -58,6 +58,38 @@ describe('parseConfig', () => {
     [{ clockToleranceSeconds: 'soon' }, {}, 'clockToleranceSeconds'],
     [{ maxTokenBytes: 10 }, {}, 'maxTokenBytes'],
     [{ issuers: [] }, {}, 'issuers: must be a non-empty list'],
+    [
+      { routes: [{ method: 'GET', path: '/a', scopes: ['a:b'], anyOf: [['c:d']] }] },
+      {},
+      'routes[0].anyOf: a route has scopes or anyOf, not both',
+    ],
+    [{ routes: [{ method: 'GET', path: '/a', anyOf: [] }] }, {}, 'routes[0].anyOf: must be a non-empty list'],
+    [{ routes: [{ method: 'GET', path: '/a', anyOf: ['a:b'] }] }, {}, 'routes[0].anyOf[0]: must be a list of scopes'],
+    [{ routes: [{ method: 'GET', path: '/a', anyOf: [['a:b'], ['c d']] }] }, {}, 'routes[0].anyOf[1][0]'],
+    [{ routes: [{ method: 'GET', path: '$default', scopes: [] }] }, {}, 'routes[0].method: must be "*" for the $default route'],
+    [{ enforcement: 'audit' }, {}, 'enforcement: must be "enforce" or "report-only"'],
+    [{ routes: [{ method: 'GET', path: '/a', scopes: [], enforcement: 'off' }] }, {}, 'routes[0].enforcement'],
+    [{ enforcement: 'report-only', policyCacheTtlSeconds: 300 }, {}, 'enforcement: "report-only" needs policyCacheTtlSeconds 0'],
+    [
+      { policyCacheTtlSeconds: 60, routes: [{ method: 'GET', path: '/a', scopes: [], enforcement: 'report-only' }] },
+      {},
+      'routes[0].enforcement: "report-only" needs policyCacheTtlSeconds 0',
+    ],
+    [
+      {},
+      { introspection: { endpoint: 'https://as.test/i', clientId: 'c', clientSecret: 's', omitsAudience: 'yes' } },
+      'issuers[0].introspection.omitsAudience',
+    ],
+    [
+      {},
+      { introspection: { endpoint: 'https://as.test/i', clientId: 'c', clientSecret: 's', accessTokenTypes: [] } },
+      'issuers[0].introspection.accessTokenTypes',
+    ],
+    [
+      {},
+      { introspection: { endpoint: 'https://as.test/i', clientId: 'c', clientSecret: 's', tokenPrefix: '' } },
+      'issuers[0].introspection.tokenPrefix',
+    ],
   ])('names the bad field: %j %j → %s', (overrides, issuer, message) => {
     expect(issue(overrides, issuer)).toContain(message);
   });
@@ -123,6 +155,46 @@ describe('parseConfig', () => {
 
   it('reports JSON syntax errors as configuration errors', () => {
     expect(() => parseConfigJson('{"issuers": [')).toThrow(/\(root\): not valid JSON/);
+  });
+
+  it.each([
+    ['an unquoted value', '{"issuers": [{"clientSecret": s3cr3t-Pr3fix}]}', 'line 1, column 31 (offset 30)'],
+    ['a trailing comma', '{\n  "clientSecret": "s3cr3t-Pr3fix",\n}', 'line 3, column 1 (offset 37)'],
+    ['an unterminated string', '{"clientSecret": "s3cr3t-Pr3fix', 'line 1, column 32 (offset 31)'],
+    ['a control character in a string', '{"clientSecret": "s3cr3t-Pr3fix\u0001"}', 'line 1, column 32 (offset 31)'],
+  ])('gives the position of a JSON syntax error, never the text (%s)', (_name, text, position) => {
+    let message = '';
+    try {
+      parseConfigJson(text);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(`(root): not valid JSON: syntax error at ${position}`);
+    expect(message).not.toContain('s3cr3t');
+  });
+
+  it('reads anyOf routes as alternatives, and scopes routes as one set', () => {
+    const { config } = parseConfig(
+      rawConfig({
+        routes: [
+          { method: 'GET', path: '/a', anyOf: [['telemetry:read'], ['Telemetry.Read.All']] },
+          { method: 'GET', path: '/b', scopes: ['telemetry:read'] },
+        ],
+      }),
+    );
+    expect(config.routes[0]).toMatchObject({ scopes: [], anyOf: [['telemetry:read'], ['Telemetry.Read.All']] });
+    expect(config.routes[1]).toMatchObject({ scopes: ['telemetry:read'], anyOf: [['telemetry:read']] });
+  });
+
+  it('takes the route enforcement over the top-level one, which defaults to enforce', () => {
+    const routes = [
+      { method: 'GET', path: '/a', scopes: [] },
+      { method: 'GET', path: '/b', scopes: [], enforcement: 'enforce' },
+    ];
+    expect(parseConfig(rawConfig({ routes })).config.routes.map((r) => r.enforcement)).toEqual(['enforce', 'enforce']);
+    const reportOnly = parseConfig(rawConfig({ routes, enforcement: 'report-only' })).config;
+    expect(reportOnly.enforcement).toBe('report-only');
+    expect(reportOnly.routes.map((r) => r.enforcement)).toEqual(['report-only', 'enforce']);
   });
 });
 

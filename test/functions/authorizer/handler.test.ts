@@ -85,6 +85,15 @@ describe('handler', () => {
     await expect(handler(tokenEvent(signJwt(key, claims())))).resolves.toMatchObject({ principalId: 'user-1' });
   });
 
+  it('logs the position of a configuration syntax error, never its text (V8 quotes it)', async () => {
+    const telemetry = captureTelemetry();
+    const handler = createHandler({ env: { AUTHZ_CONFIG: '{"issuers": [{"clientSecret": s3cr3t-Pr3fix}]}' }, telemetry });
+    await expect(handler(tokenEvent('x.y.z'))).rejects.toThrow('Authorizer configuration unavailable');
+    expect(telemetry.decisions[0]).toMatchObject({ reason: 'config_unavailable' });
+    expect(telemetry.decisions[0]?.detail).toContain('line 1, column 31');
+    expect(JSON.stringify(telemetry.decisions)).not.toContain('s3cr3t');
+  });
+
   it('reports a bad configuration on each request instead of crashing at import', async () => {
     const telemetry = captureTelemetry();
     const handler = createHandler({ env: { AUTHZ_CONFIG: '{"issuers":[{"issuer":1}]}' }, telemetry });

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { HTTP_METHODS, type HttpMethod } from '../../../functions/authorizer/config';
 import { compilePolicy, renderPolicy } from '../../../functions/authorizer/policy';
-import { parseRouteTemplate, resolveRoute } from '../../../functions/authorizer/routes';
-import { evaluate } from '../../support/iam';
+import { parseRouteTemplate } from '../../../functions/authorizer/routes';
+import { evaluate, gatewayRoute } from '../../support/iam';
 
 const PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
 
@@ -96,6 +96,52 @@ describe('compilePolicy', () => {
     expect(decide(r, new Set(r.map((x) => `${x.method} ${x.path}`)), 'GET', '/r/1/items/2').answer).toBe('Allow');
   });
 
+  describe('empty path segments (API Gateway routes /x/ to /x)', () => {
+    it('denies GET /users/admin/ when GET /users/admin is denied beside an allowed GET /users/{id}', () => {
+      const r: R[] = [
+        { method: 'GET', path: '/users/{id}' },
+        { method: 'GET', path: '/users/admin' },
+      ];
+      const allowed = new Set(['GET /users/{id}']);
+      expect(decide(r, allowed, 'GET', '/users/u1').answer).toBe('Allow');
+      expect(decide(r, allowed, 'GET', '/users/admin/').answer).toBe('Deny');
+      expect(decide(r, allowed, 'GET', '/users//admin').answer).toBe('Deny');
+    });
+
+    it('denies GET /admin/users/ and GET /admin//users when GET /admin/users is denied beside an allowed ANY /{proxy+}', () => {
+      const r: R[] = [
+        { method: '*', path: '/{proxy+}' },
+        { method: 'GET', path: '/admin/users' },
+      ];
+      const allowed = new Set(['* /{proxy+}']);
+      expect(decide(r, allowed, 'GET', '/anything/else').answer).toBe('Allow');
+      for (const path of ['/admin/users/', '/admin//users', '//admin/users', '/admin/users//']) {
+        expect(decide(r, allowed, 'GET', path).answer).toBe('Deny');
+      }
+    });
+
+    it('denies GET /a/ when GET /a is denied and only the deeper GET /a/{p} is allowed', () => {
+      const r: R[] = [
+        { method: 'GET', path: '/a' },
+        { method: 'GET', path: '/a/{p}' },
+      ];
+      const allowed = new Set(['GET /a/{p}']);
+      expect(decide(r, allowed, 'GET', '/a/x').answer).toBe('Allow');
+      expect(decide(r, allowed, 'GET', '/a/').answer).toBe('Deny');
+    });
+
+    it('keeps the root request GET / allowed for an allowed root route', () => {
+      const r: R[] = [
+        { method: 'GET', path: '/' },
+        { method: 'GET', path: '/{p}' },
+      ];
+      const allowed = new Set(['GET /', 'GET /{p}']);
+      expect(decide(r, allowed, 'GET', '/').answer).toBe('Allow');
+      expect(decide(r, allowed, 'GET', '/x').answer).toBe('Allow');
+      expect(decide(r, allowed, 'GET', '//').answer).toBe('Deny');
+    });
+  });
+
   it('expands * routes into the methods no exact route claims', () => {
     const r: R[] = [
       { method: '*', path: '/items/{id}' },
@@ -125,9 +171,13 @@ const tableArb = fc.uniqueArray(routeArb, {
   maxLength: 8,
   selector: (r) => `${r.method} ${parseRouteTemplate(r.path).key}`,
 });
+// Requests include empty segments: a trailing slash (`/a/`), a double slash (`/a//b`), a leading one (`//a`).
 const requestArb = fc.record({
   method: fc.constantFrom<HttpMethod>('GET', 'POST', 'PUT'),
-  segments: fc.array(fc.constantFrom(...LITERALS, 'x', 'zz'), { minLength: 0, maxLength: 5 }),
+  segments: fc.oneof(
+    { weight: 3, arbitrary: fc.array(fc.constantFrom(...LITERALS, 'x', 'zz'), { minLength: 0, maxLength: 5 }) },
+    { weight: 2, arbitrary: fc.array(fc.constantFrom(...LITERALS, 'x', ''), { minLength: 1, maxLength: 5 }) },
+  ),
 });
 
 describe('compilePolicy against an IAM evaluator (property)', () => {
@@ -155,18 +205,29 @@ describe('compilePolicy against an IAM evaluator (property)', () => {
             })),
           ),
         ];
+        // ... and each of them with a trailing slash, which API Gateway routes like the path without it.
+        for (const probe of [...probes])
+          if (probe.segments.length > 0) probes.push({ method: probe.method, segments: [...probe.segments, ''] });
         for (const probe of probes) {
-          const index = resolveRoute(t, probe.method, probe.segments);
+          const path = `/${probe.segments.join('/')}`;
+          const request = `${probe.method} ${path}`;
+          const actual = evaluate(policy, `${PREFIX}${probe.method}${path}`);
+          const routed = gatewayRoute(t, probe.method, path === '/' ? [] : probe.segments);
+          if (path !== '/' && (path.includes('//') || path.endsWith('/'))) {
+            // Never allowed, whatever route API Gateway may invoke for it.
+            if (actual === 'Allow') throw new Error(`allowed ${request}, which has an empty segment (routed to ${routed})`);
+            continue;
+          }
+          const index = routed as number;
           const expected = index >= 0 && rows[index]?.allowed ? 'Allow' : 'Deny';
-          const actual = evaluate(policy, `${PREFIX}${probe.method}/${probe.segments.join('/')}`);
           if (index >= 0 && expected === 'Deny' && actual === 'Allow') {
-            throw new Error(`allowed ${probe.method} /${probe.segments.join('/')} which a denied route governs`);
+            throw new Error(`allowed ${request} which a denied route governs`);
           }
           if (expected === 'Allow' && actual === 'Deny' && !overDeny) {
-            throw new Error(`denied allowed ${probe.method} /${probe.segments.join('/')}`);
+            throw new Error(`denied allowed ${request}`);
           }
           if (index < 0 && actual === 'Allow' && !unroutedAllowed) {
-            throw new Error(`allowed unrouted ${probe.method} /${probe.segments.join('/')}`);
+            throw new Error(`allowed unrouted ${request}`);
           }
         }
       }),

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { createHandler } from '../../../functions/authorizer/handler';
 import { certificateThumbprint, jwkThumbprint } from '../../../functions/authorizer/sender-constraint';
 import { rawConfig } from '../../support/fixtures';
+import { evaluate } from '../../support/iam';
 import { b64u, claims, makeKey, signJwt, signRaw, type TestKey } from '../../support/jwt';
 import { captureTelemetry } from '../../support/telemetry';
 import { TLS } from '../../support/tls';
@@ -112,6 +113,29 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
     expect(await reason(handler(), restEvent(auth, { dpop }))).toBe('invalid_token.dpop');
   });
 
+  it('returns a policy that allows only the request the proof is bound to, so no cached answer serves another route', async () => {
+    const token = signJwt(issuerKey, claims({ scope: 'telemetry:read config:update', cnf: { jkt: jkt(clientKey) } }));
+    const result = (await handler().h(restEvent(`DPoP ${token}`, { dpop: proof(clientKey, token) }))) as APIGatewayAuthorizerResult;
+    expect(evaluate(result.policyDocument, `${ARN}GET/telemetry`)).toBe('Allow');
+    // Routes the token's scopes grant, but the proof is not for.
+    expect(evaluate(result.policyDocument, `${ARN}GET/telemetry/s1`)).toBe('Deny');
+    expect(evaluate(result.policyDocument, `${ARN}PUT/config/x`)).toBe('Deny');
+    expect(evaluate(result.policyDocument, `${ARN}GET/health`)).toBe('Deny');
+  });
+
+  it('narrows the policy of a certificate-bound token to its request too', async () => {
+    const token = signJwt(issuerKey, claims({ cnf: { 'x5t#S256': certificateThumbprint(clientCert) } }));
+    const result = (await handler().h(restEvent(`Bearer ${token}`, { cert: clientCert }))) as APIGatewayAuthorizerResult;
+    expect(evaluate(result.policyDocument, `${ARN}GET/telemetry`)).toBe('Allow');
+    expect(evaluate(result.policyDocument, `${ARN}PUT/config/x`)).toBe('Deny');
+  });
+
+  it('lets a plain Bearer token through a REQUEST event that has no DPoP header', async () => {
+    const result = (await handler().h(restEvent(`Bearer ${signJwt(issuerKey, claims())}`))) as APIGatewayAuthorizerResult;
+    expect(evaluate(result.policyDocument, `${ARN}GET/telemetry`)).toBe('Allow');
+    expect(evaluate(result.policyDocument, `${ARN}PUT/config/x`)).toBe('Allow');
+  });
+
   it('refuses a replayed proof (the same jti twice)', async () => {
     const h = handler();
     const token = bound();
@@ -135,12 +159,12 @@ describe('issuer sender-constraint policy', () => {
 });
 
 describe('HTTP API (payload 2.0) events', () => {
-  function v2(authorization: string | undefined, method: string, rawPath: string) {
+  function v2(authorization: string | undefined, method: string, rawPath: string, route = rawPath) {
     return {
       version: '2.0',
       type: 'REQUEST',
       routeArn: `arn:aws:execute-api:eu-west-1:123456789012:http123/$default/${method}${rawPath}`,
-      routeKey: `${method} ${rawPath}`,
+      routeKey: `${method} ${route}`,
       rawPath,
       identitySource: [authorization ?? ''],
       headers: authorization ? { authorization } : {},
@@ -151,7 +175,7 @@ describe('HTTP API (payload 2.0) events', () => {
   it('answers a simple response: authorized for a route the token has the scopes for, not for others', async () => {
     const { h } = handler();
     const token = signJwt(issuerKey, claims({ scope: 'telemetry:read' }));
-    await expect(h(v2(`Bearer ${token}`, 'GET', '/telemetry/s1'))).resolves.toMatchObject({
+    await expect(h(v2(`Bearer ${token}`, 'GET', '/telemetry/s1', '/telemetry/{sensorId}'))).resolves.toMatchObject({
       isAuthorized: true,
       context: { reason: 'allow', clientId: 'ops-console' },
     });
@@ -159,7 +183,10 @@ describe('HTTP API (payload 2.0) events', () => {
       isAuthorized: false,
       context: { reason: 'insufficient_scope' },
     });
-    await expect(h(v2(`Bearer ${token}`, 'GET', '/telemetry/s1/deeper'))).resolves.toMatchObject({ isAuthorized: false });
+    await expect(h(v2(`Bearer ${token}`, 'GET', '/telemetry/s1/deeper', '/telemetry/{sensorId}/deeper'))).resolves.toMatchObject({
+      isAuthorized: false,
+      context: { reason: 'no_route' },
+    });
   });
 
   it('throws Unauthorized for an invalid token, as for REST', async () => {
