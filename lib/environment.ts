@@ -1,3 +1,6 @@
+import { isProfileName, type ProfileName } from '../functions/authorizer/profiles';
+import { cognitoIssuerUrl } from './cognito-issuer';
+
 /**
  * The per-environment settings `bin/app.ts` reads from `cdk.json` context
  * (`environments.NAME`), validated with messages that say what is missing.
@@ -7,11 +10,18 @@
 export interface EnvironmentIssuer {
   /** Short name; the mirror object is `NAME/jwks.json`. */
   name: string;
+  /** Given, or derived from `userPoolId` (`https://cognito-idp.{region}.amazonaws.com/{userPoolId}`). */
   issuer: string;
+  /** Empty when only `clientIds` is checked (Cognito access tokens carry no `aud`). */
   audience: string[];
+  /** The identity-provider profile (docs/providers.md); `cognito` when `userPoolId` is given. */
+  profile?: ProfileName;
+  /** The token's client must be one of these (the app client ids of a user pool). */
+  clientIds?: string[];
+  clientClaim?: string | string[];
   algorithms?: string[];
   tokenType?: string;
-  scopeClaim?: 'scope' | 'scp';
+  scopeClaim?: string | string[];
   /** The issuer's own key set URL, when OIDC discovery is not available. */
   originJwksUri?: string;
 }
@@ -75,17 +85,43 @@ export function readEnvironment(environments: unknown, name: unknown): Environme
   if (!Array.isArray(raw.issuers) || raw.issuers.length === 0) throw new Error(`${at('issuers')} is missing or empty`);
   const issuers = raw.issuers.map((item, i): EnvironmentIssuer => {
     if (!isObject(item)) throw new Error(`${at(`issuers[${i}]`)} must be an object`);
-    const audience = typeof item.audience === 'string' ? [item.audience] : item.audience;
-    if (!Array.isArray(audience) || audience.length === 0) throw new Error(`${at(`issuers[${i}].audience`)} is missing`);
+    const audience = item.audience === undefined ? [] : typeof item.audience === 'string' ? [item.audience] : item.audience;
+    if (!Array.isArray(audience)) throw new Error(`${at(`issuers[${i}].audience`)} must be a string or a list`);
+    const clientIds = item.clientIds === undefined ? undefined : item.clientIds;
+    if (clientIds !== undefined && (!Array.isArray(clientIds) || clientIds.length === 0)) {
+      throw new Error(`${at(`issuers[${i}].clientIds`)} must be a non-empty list of app client ids`);
+    }
     const issuerName = str(item.name, `issuers[${i}].name`);
     if (!/^[a-z0-9-]+$/.test(issuerName)) throw new Error(`${at(`issuers[${i}].name`)} must be lower-case letters, digits and dashes`);
+    let issuer: string;
+    let profile = item.profile;
+    if (item.userPoolId !== undefined) {
+      // A Cognito user pool named by its id: the issuer and the profile follow from it.
+      try {
+        issuer = cognitoIssuerUrl(str(item.userPoolId, `issuers[${i}].userPoolId`));
+      } catch (error) {
+        throw new Error(`${at(`issuers[${i}].userPoolId`)}: ${(error as Error).message}`);
+      }
+      if (item.issuer !== undefined) throw new Error(`${at(`issuers[${i}]`)} has both issuer and userPoolId; give one`);
+      if (clientIds === undefined) throw new Error(`${at(`issuers[${i}].clientIds`)} is required with userPoolId (the app client ids)`);
+      profile ??= 'cognito';
+    } else {
+      issuer = str(item.issuer, `issuers[${i}].issuer`);
+    }
+    if (audience.length === 0 && clientIds === undefined) {
+      throw new Error(`${at(`issuers[${i}].audience`)} is missing (give audience, clientIds or both)`);
+    }
+    if (profile !== undefined && !isProfileName(profile)) throw new Error(`${at(`issuers[${i}].profile`)} is not a known profile`);
     return {
       name: issuerName,
-      issuer: str(item.issuer, `issuers[${i}].issuer`),
+      issuer,
       audience: audience.map((a, j) => str(a, `issuers[${i}].audience[${j}]`)),
+      ...(profile !== undefined ? { profile } : {}),
+      ...(clientIds !== undefined ? { clientIds: clientIds.map((c, j) => str(c, `issuers[${i}].clientIds[${j}]`)) } : {}),
+      ...(item.clientClaim !== undefined ? { clientClaim: item.clientClaim as string | string[] } : {}),
       algorithms: item.algorithms as string[] | undefined,
       tokenType: item.tokenType as string | undefined,
-      scopeClaim: item.scopeClaim as 'scope' | 'scp' | undefined,
+      scopeClaim: item.scopeClaim as string | string[] | undefined,
       originJwksUri: item.originJwksUri as string | undefined,
     };
   });

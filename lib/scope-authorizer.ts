@@ -9,20 +9,45 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { parseConfig } from '../functions/authorizer/config';
+import type { ProfileName } from '../functions/authorizer/profiles';
 import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../functions/shared/openapi';
+import { type CognitoUserPoolIssuer, resolveIssuer } from './cognito-issuer';
 import { scopegateFunction } from './node-function';
 
-/** A trusted issuer, as the authorizer configuration names it (see docs/configuration.md). */
+/** A trusted issuer, as the authorizer configuration names it (see docs/configuration.md, docs/providers.md). */
 export interface ScopeAuthorizerIssuer {
   readonly issuer: string;
-  /** The key set URL; usually the JWKS distribution's. */
-  readonly jwksUri: string;
+  /**
+   * The identity-provider profile: client claim, permission claims, access-token rule.
+   * @default 'rfc9068'
+   */
+  readonly profile?: ProfileName;
+  /**
+   * The key set URL; usually the JWKS distribution's.
+   * @default - derived from the issuer (cognito, entra) or found by OIDC discovery
+   */
+  readonly jwksUri?: string;
   /** Key sets read when `jwksUri` is unavailable or lacks a `kid`, in order (e.g. the issuer's discovery document). */
   readonly jwksFallbackUris?: string[];
-  readonly audience: string | string[];
+  /** The token's `aud` must contain one of these; required unless `clientIds` is given. */
+  readonly audience?: string | string[];
+  /**
+   * The token's client (the profile's client claim) must be one of these.
+   * @default - any client
+   */
+  readonly clientIds?: string[];
+  /**
+   * Claims naming the client, first present wins.
+   * @default - the profile's
+   */
+  readonly clientClaim?: string | string[];
   readonly algorithms?: string[];
   readonly tokenType?: string;
-  readonly scopeClaim?: 'scope' | 'scp';
+  /**
+   * Claims whose values are granted as scopes.
+   * @default - the profile's
+   */
+  readonly scopeClaim?: string | string[];
 }
 
 /**
@@ -52,7 +77,8 @@ export interface ScopeGatewayResponseOptions {
 
 /** Properties of {@link ScopeAuthorizer}. */
 export interface ScopeAuthorizerProps {
-  readonly issuers: ScopeAuthorizerIssuer[];
+  /** Trusted issuers: configuration entries, or Cognito user pools with their app clients. */
+  readonly issuers: (ScopeAuthorizerIssuer | CognitoUserPoolIssuer)[];
   /**
    * API Gateway's cache of the authorizer's answer. At most 3600 s. Forced to 0 while any
    * route is report-only, so that every request is decided and logged.
@@ -389,7 +415,7 @@ export class ScopeAuthorizer extends Construct {
   /** The configuration the function reads, as JSON-ready data. */
   configuration(): Record<string, unknown> {
     const config: Record<string, unknown> = {
-      issuers: this.props.issuers,
+      issuers: this.props.issuers.map(resolveIssuer),
       routes: this.routeTable(),
       clockToleranceSeconds: this.props.clockToleranceSeconds ?? 30,
       policyCacheTtlSeconds: this.cacheTtlSeconds,
@@ -407,10 +433,14 @@ export class ScopeAuthorizer extends Construct {
     const config = this.configuration();
     const standIn = (uri: string) =>
       Token.isUnresolved(uri) ? `https://${'d'.repeat(14)}.cloudfront.net/${'x'.repeat(40)}/jwks.json` : uri;
-    config.issuers = this.props.issuers.map((i) => ({
+    // A user pool's issuer and client ids resolve at deploy time too: measure them at their longest.
+    const long = (value: string, length: number) => (Token.isUnresolved(value) ? 'x'.repeat(length) : value);
+    config.issuers = this.props.issuers.map(resolveIssuer).map((i) => ({
       ...i,
-      jwksUri: standIn(i.jwksUri),
+      issuer: long(i.issuer, 80),
+      ...(i.jwksUri !== undefined ? { jwksUri: standIn(i.jwksUri) } : {}),
       jwksFallbackUris: i.jwksFallbackUris?.map(standIn),
+      clientIds: i.clientIds?.map((c) => long(c, 128)),
     }));
     return Buffer.byteLength(JSON.stringify(config), 'utf8');
   }
@@ -579,9 +609,11 @@ export class ScopeAuthorizer extends Construct {
     try {
       // Deploy-time values (the distribution's domain) cannot be checked here: stand in for them.
       const config = this.configuration();
-      config.issuers = this.props.issuers.map((i) => ({
+      config.issuers = this.props.issuers.map(resolveIssuer).map((i, n) => ({
         ...i,
-        jwksUri: Token.isUnresolved(i.jwksUri) ? 'https://deploy-time.invalid/jwks.json' : i.jwksUri,
+        issuer: Token.isUnresolved(i.issuer) ? `https://deploy-time.invalid/issuer/${n}` : i.issuer,
+        ...(i.jwksUri !== undefined && Token.isUnresolved(i.jwksUri) ? { jwksUri: 'https://deploy-time.invalid/jwks.json' } : {}),
+        jwksFallbackUris: i.jwksFallbackUris?.map((u) => (Token.isUnresolved(u) ? 'https://deploy-time.invalid/fallback.json' : u)),
       }));
       parseConfig(config);
     } catch (error) {

@@ -99,7 +99,10 @@ export class ScopegateStack extends Stack {
         // The mirror first; the issuer itself when the mirror is not seeded yet or lacks a
         // key the issuer signs with as soon as it publishes it (see docs/deploying.md).
         jwksFallbackUris: [issuer.originJwksUri ?? `${issuer.issuer.replace(/\/$/, '')}${DISCOVERY_SUFFIX}`],
-        audience: issuer.audience,
+        ...(issuer.audience.length > 0 ? { audience: issuer.audience } : {}),
+        profile: issuer.profile,
+        clientIds: issuer.clientIds,
+        clientClaim: issuer.clientClaim,
         algorithms: issuer.algorithms,
         tokenType: issuer.tokenType,
         scopeClaim: issuer.scopeClaim,

@@ -135,13 +135,13 @@ export class TokenVerifier {
     this.discovery = discovery;
   }
 
-  /** The key set URL of an issuer configured without one, by OIDC discovery. */
   /** The key sources of an issuer whose `jwksUri` is discovered: that, then its fallbacks. */
   private async discoveredSources(issuer: IssuerConfig): Promise<KeySources> {
     const discovered = await this.discoveredJwksUri(issuer);
     return issuer.jwksFallbackUris.length === 0 ? discovered : [discovered, ...issuer.jwksFallbackUris];
   }
 
+  /** The key set URL of an issuer configured without one, by OIDC discovery. */
   private discoveredJwksUri(issuer: IssuerConfig): Promise<string> {
     this.discovery ??= new JwksUriResolver({
       fetcher: new HttpsJsonFetcher({ timeoutMs: this.config.jwks.timeoutMs, maxBytes: this.config.jwks.maxBytes }),
