@@ -292,7 +292,7 @@ const keycloak: IssuerProfile = {
     },
     {
       rule: 'the client is azp; aud names your API only with an audience mapper (by default it is "account")',
-      source: 'https://www.keycloak.org/docs/latest/server_admin/#audience-support',
+      source: 'https://www.keycloak.org/docs/latest/server_admin/#_audience',
       says: 'the Audience mapper (or Audience Resolve from client roles) puts a client or a custom string in aud; Keycloak never adds the requesting client to aud, that is azp',
     },
     {
