@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { request } from 'node:https';
-import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createHandler } from '../../functions/authorizer/handler';
 import { EXAMPLE_ROUTES } from '../support/fixtures';
+import { evaluate } from '../support/iam';
 import { b64u, makeKey, signRaw } from '../support/jwt';
 import { type OidcServer, startOidcServer } from '../support/oidc';
 import { captureTelemetry } from '../support/telemetry';
@@ -61,14 +62,36 @@ function dpopToken(): Promise<{ token: string; type: string }> {
   });
 }
 
+/** A REST REQUEST authorizer event with the fields API Gateway sends (its documented shape). */
 function event(authorization: string, dpop?: string): APIGatewayRequestAuthorizerEvent {
+  const headers = { Authorization: authorization, Host: HOST, 'User-Agent': 'curl/8', ...(dpop ? { DPoP: dpop } : {}) };
   return {
     type: 'REQUEST',
     methodArn: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/telemetry',
-    httpMethod: 'GET',
+    resource: '/telemetry',
     path: '/telemetry',
-    headers: { Authorization: authorization, ...(dpop ? { DPoP: dpop } : {}) },
-    requestContext: { domainName: HOST, path: '/prod/telemetry', identity: { clientCert: null } },
+    httpMethod: 'GET',
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: {},
+    stageVariables: null,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      domainName: HOST,
+      domainPrefix: 'abc123',
+      httpMethod: 'GET',
+      identity: { sourceIp: '203.0.113.9', userAgent: 'curl/8', clientCert: null },
+      path: '/prod/telemetry',
+      protocol: 'HTTP/1.1',
+      requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+      requestTimeEpoch: Date.now(),
+      resourceId: 'r3s0urc3',
+      resourcePath: '/telemetry',
+      stage: 'prod',
+    },
   } as unknown as APIGatewayRequestAuthorizerEvent;
 }
 
@@ -89,7 +112,12 @@ it('accepts an oidc-provider DPoP-bound token with a proof of the client key, an
     telemetry,
   });
   const url = `https://${HOST}/prod/telemetry`;
-  await expect(handler(event(`DPoP ${token}`, dpopProof('GET', url, token)))).resolves.toMatchObject({ principalId: 'dashboard' });
+  const result = (await handler(event(`DPoP ${token}`, dpopProof('GET', url, token)))) as APIGatewayAuthorizerResult;
+  expect(result.principalId).toBe('dashboard');
+  // Only the request the proof is bound to: not GET /telemetry/{sensorId}, which telemetry:read also grants.
+  const arn = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
+  expect(evaluate(result.policyDocument, `${arn}GET/telemetry`)).toBe('Allow');
+  expect(evaluate(result.policyDocument, `${arn}GET/telemetry/s1`)).toBe('Deny');
   await expect(handler(event(`DPoP ${token}`))).rejects.toThrow(/^Unauthorized$/);
   await expect(handler(event(`Bearer ${token}`, dpopProof('GET', url, token)))).rejects.toThrow(/^Unauthorized$/);
   expect(telemetry.decisions.map((d) => d.reason)).toEqual(['allow', 'invalid_token.dpop', 'invalid_token.dpop']);
