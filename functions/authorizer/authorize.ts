@@ -147,6 +147,14 @@ export class Authorizer {
       const { scheme, token: value } = extractCredentials(authorization, this.config.maxTokenBytes);
       token = await this.verifier.verify(value);
       this.senders.check(token, scheme, value, request, token.issuer.senderConstraint === 'required');
+      if (this.config.policyCacheTtlSeconds > 0 && isSenderBound(token)) {
+        // A cached answer is keyed on the Authorization value alone: it would let the token
+        // through again without a fresh proof or with another certificate.
+        throw new InvalidTokenError(
+          Reason.SenderConstraint,
+          'a sender-constrained token needs an uncached authorizer (policyCacheTtlSeconds 0)',
+        );
+      }
     } catch (error) {
       if (error instanceof InvalidTokenError) {
         return {
@@ -269,7 +277,7 @@ export class Authorizer {
 
     let rendered: { policy: PolicyDocument; bytes: number };
     let inexact: CompiledPolicy['inexact'] = [];
-    const senderBound = token.cnf !== undefined && (token.cnf.jkt !== undefined || token.cnf['x5t#S256'] !== undefined);
+    const senderBound = isSenderBound(token);
     // A policy for this one request: for HTTP APIs (the answer is for the route only); for a
     // sender-constrained token (no cache may reuse it beyond the request its proof is bound
     // to); for a would-be deny passed in report-only (nothing else is let through with it).
@@ -334,6 +342,11 @@ export class Authorizer {
     }
     return { rendered, inexact: compiled.inexact };
   }
+}
+
+/** Whether the token is bound to its sender: a DPoP key (`cnf.jkt`) or a certificate (`cnf.x5t#S256`). */
+function isSenderBound(token: VerifiedToken): boolean {
+  return token.cnf !== undefined && (token.cnf.jkt !== undefined || token.cnf['x5t#S256'] !== undefined);
 }
 
 function remember<V>(map: Map<string, V>, key: string, value: V): void {

@@ -17,10 +17,10 @@ const clientCert = readFileSync(join(__dirname, '..', '..', 'fixtures', 'mtls', 
 const HOST = 'abc123.execute-api.eu-west-1.amazonaws.com';
 const ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
 
-function handler(issuer: Record<string, unknown> = {}) {
+function handler(issuer: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}) {
   const telemetry = captureTelemetry();
   const h = createHandler({
-    env: { AUTHZ_CONFIG: JSON.stringify(rawConfig({}, issuer)) },
+    env: { AUTHZ_CONFIG: JSON.stringify(rawConfig(overrides, issuer)) },
     fetcher: { fetch: async () => ({ keys: [issuerKey.publicJwk] }) },
     telemetry,
   });
@@ -128,6 +128,15 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
     const result = (await handler().h(restEvent(`Bearer ${token}`, { cert: clientCert }))) as APIGatewayAuthorizerResult;
     expect(evaluate(result.policyDocument, `${ARN}GET/telemetry`)).toBe('Allow');
     expect(evaluate(result.policyDocument, `${ARN}PUT/config/x`)).toBe('Deny');
+  });
+
+  it('refuses sender-constrained tokens when the authorizer answer is cached (policyCacheTtlSeconds > 0), and not others', async () => {
+    const cached = () => handler({}, { policyCacheTtlSeconds: 300, routes: [{ method: 'GET', path: '/telemetry', scopes: [] }] });
+    const token = signJwt(issuerKey, claims({ cnf: { jkt: jkt(clientKey) } }));
+    expect(await reason(cached(), restEvent(`DPoP ${token}`, { dpop: proof(clientKey, token) }))).toBe('invalid_token.sender_constraint');
+    const certBound = signJwt(issuerKey, claims({ cnf: { 'x5t#S256': certificateThumbprint(clientCert) } }));
+    expect(await reason(cached(), restEvent(`Bearer ${certBound}`, { cert: clientCert }))).toBe('invalid_token.sender_constraint');
+    expect(await reason(cached(), restEvent(`Bearer ${signJwt(issuerKey, claims())}`))).toBe('allow');
   });
 
   it('lets a plain Bearer token through a REQUEST event that has no DPoP header', async () => {
