@@ -182,7 +182,10 @@ export async function explainCommand(
     }
     requests.push({ method: (match[1] as string).toUpperCase(), path: match[2] as string });
   } else {
-    for (const r of config.routes) requests.push({ method: r.method === '*' ? 'GET' : r.method, path: samplePath(r.path) });
+    // The HTTP API `$default` row has no path a REST request could take.
+    for (const r of config.routes) {
+      if (r.path !== '$default') requests.push({ method: r.method === '*' ? 'GET' : r.method, path: samplePath(r.path) });
+    }
   }
   const rows: Row[] = [];
   let verified = true;
