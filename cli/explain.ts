@@ -195,8 +195,7 @@ export async function explainCommand(
       `arn:aws:execute-api:local:123456789012:explain/stage/${req.method}${req.path}`,
     );
     const record = decision.record;
-    const status =
-      decision.outcome === 'policy' ? (record.reason === 'allow' ? 200 : 403) : decision.outcome === 'unauthorized' ? 401 : 500;
+    const status = decision.outcome === 'policy' ? (decision.allowed ? 200 : 403) : decision.outcome === 'unauthorized' ? 401 : 500;
     if (decision.outcome !== 'policy') verified = false;
     let detail = REASON_TEXT[record.reason];
     if (record.reason === 'insufficient_scope') {
@@ -209,6 +208,7 @@ export async function explainCommand(
       detail = `authenticated ${age ?? '?'} s ago; the route allows ${route?.maxAuthAgeSeconds} s${config.policyCacheTtlSeconds ? ` minus the ${config.policyCacheTtlSeconds} s policy cache` : ''}`;
     }
     if (decision.outcome !== 'policy' && record.detail) detail = `${detail} — ${record.detail}`;
+    if (record.enforced === false && record.reason !== 'allow') detail = `report-only, let through: would be ${record.reason}, ${detail}`;
     rows.push({
       request: `${req.method} ${req.path}`,
       route: record.route,

@@ -12,8 +12,9 @@ describe('scopegate explain', () => {
   const server = new JwksServer();
   const key = makeKey('ES256', 'e1');
   let configFile: string;
+  let jwksUri: string;
   beforeAll(async () => {
-    const jwksUri = await server.start();
+    jwksUri = await server.start();
     server.keys = [key.publicJwk];
     configFile = join(mkdtempSync(join(tmpdir(), 'scopegate-')), 'config.json');
     writeFileSync(configFile, JSON.stringify(rawConfig({}, { jwksUri })));
@@ -34,6 +35,21 @@ describe('scopegate explain', () => {
     expect(text).toMatch(/GET \/telemetry\s+200\s+allow/);
     expect(text).toMatch(/POST \/telemetry\s+403\s+insufficient_scope\s+missing telemetry:write/);
     expect(text).toMatch(/PUT \/config\/x\/secrets\s+403\s+insufficient_scope\s+missing config:update, config:secrets/);
+  });
+
+  it('shows a report-only route as let through (200) with the decision it would have made, and names what an anyOf route lacks', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'scopegate-')), 'config.json');
+    const routes = [
+      { method: 'POST', path: '/telemetry', scopes: ['telemetry:write'], enforcement: 'report-only' },
+      { method: 'GET', path: '/telemetry', anyOf: [['telemetry:read'], ['Telemetry.Read.All']] },
+    ];
+    writeFileSync(file, JSON.stringify(rawConfig({ routes }, { jwksUri })));
+    const token = signJwt(key, claims({ scope: 'config:update' }));
+    const { text } = await explain('--token', token, '--config', file, '--ca', TLS.certPath);
+    expect(text).toMatch(
+      /POST \/telemetry\s+200\s+insufficient_scope\s+report-only, let through: would be insufficient_scope, missing telemetry:write/,
+    );
+    expect(text).toMatch(/GET \/telemetry\s+403\s+insufficient_scope\s+missing telemetry:read, or Telemetry.Read.All/);
   });
 
   it('explains a 401: an expired token is refused whatever the route', async () => {
