@@ -133,3 +133,68 @@ describe('ScopeAuthorizer in request mode', () => {
     ).toThrow(/mode 'request' caches nothing/);
   });
 });
+
+describe('ScopeAuthorizer gateway responses', () => {
+  const issuers = [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }];
+
+  it('adds CORS headers to each of its responses when asked, so browsers can read them', () => {
+    const stack = testStack();
+    const api = new apigw.RestApi(stack, 'Api');
+    const authz = new ScopeAuthorizer(stack, 'Authz', {
+      issuers,
+      gatewayResponses: { corsAllowOrigin: 'https://app.example.com', retryAfter: Duration.seconds(30) },
+    });
+    authz.addMethod(api.root.resourceForPath('/x'), 'GET', new apigw.MockIntegration(), { scopes: ['x:read'] });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::ApiGateway::GatewayResponse', 4);
+    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'ACCESS_DENIED',
+      ResponseParameters: {
+        'gatewayresponse.header.WWW-Authenticate': `'Bearer error="insufficient_scope"'`,
+        'gatewayresponse.header.Access-Control-Allow-Origin': `'https://app.example.com'`,
+        'gatewayresponse.header.Access-Control-Expose-Headers': `'WWW-Authenticate,Retry-After'`,
+      },
+    });
+    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'AUTHORIZER_CONFIGURATION_ERROR',
+      StatusCode: '503',
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Retry-After': `'30'` }),
+    });
+  });
+
+  it('sends Retry-After only with the 503 of a function failure, not with AUTHORIZER_FAILURE', () => {
+    const stack = testStack();
+    const api = new apigw.RestApi(stack, 'Api');
+    new ScopeAuthorizer(stack, 'Authz', { issuers }).addMethod(api.root, 'GET', new apigw.MockIntegration(), { scopes: [] });
+    const responses = Object.values(Template.fromStack(stack).findResources('AWS::ApiGateway::GatewayResponse')) as {
+      Properties: { ResponseType: string; StatusCode: string; ResponseParameters?: Record<string, string> };
+    }[];
+    const withRetry = responses.filter((r) => r.Properties.ResponseParameters?.['gatewayresponse.header.Retry-After'] !== undefined);
+    expect(withRetry.map((r) => `${r.Properties.ResponseType} ${r.Properties.StatusCode}`)).toEqual(['AUTHORIZER_CONFIGURATION_ERROR 503']);
+    expect(responses.find((r) => r.Properties.ResponseType === 'AUTHORIZER_FAILURE')?.Properties.StatusCode).toBe('500');
+  });
+
+  it('leaves gateway responses to the user with gatewayResponses: false', () => {
+    const stack = testStack();
+    const api = new apigw.RestApi(stack, 'Api');
+    new ScopeAuthorizer(stack, 'Authz', { issuers, gatewayResponses: false }).addMethod(api.root, 'GET', new apigw.MockIntegration(), {
+      scopes: [],
+    });
+    Template.fromStack(stack).resourceCountIs('AWS::ApiGateway::GatewayResponse', 0);
+  });
+
+  it('applies them once per API however many methods it guards', () => {
+    const stack = testStack();
+    build(stack);
+    Template.fromStack(stack).resourceCountIs('AWS::ApiGateway::GatewayResponse', 4);
+  });
+
+  it('refuses to guard a second API: the route table and the policy are one API’s', () => {
+    const stack = testStack();
+    const { authorizer } = build(stack);
+    const other = new apigw.RestApi(stack, 'Other');
+    expect(() =>
+      authorizer.addMethod(other.root.resourceForPath('/y'), 'GET', new apigw.MockIntegration(), { scopes: ['y:read'] }),
+    ).toThrow(/already guards Test\/Api; create one ScopeAuthorizer per API/);
+  });
+});

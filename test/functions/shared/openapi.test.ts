@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import * as path from 'node:path';
+import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../../lib/bundle-options';
 import {
   OpenApiError,
   parseOpenApiText,
@@ -136,5 +138,24 @@ describe('withScopegateAuthorizer', () => {
     const before = JSON.stringify(original);
     withScopegateAuthorizer(original, authorizer);
     expect(JSON.stringify(original)).toBe(before);
+  });
+});
+
+describe('the OpenAPI reader and the Lambda bundle', () => {
+  it('stays out of the authorizer bundle (with its YAML parser)', async () => {
+    const result = await build({
+      entryPoints: [path.join(__dirname, '../../../functions/authorizer/handler.ts')],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      target: BUNDLE_TARGET,
+      external: BUNDLE_EXTERNALS,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain('functions/authorizer/handler.ts');
+    expect(inputs.filter((i) => i.includes('openapi') || i.includes('node_modules/yaml/'))).toEqual([]);
   });
 });
