@@ -48,6 +48,8 @@ export interface EnvironmentSettings {
   throttling: { rateLimit: number; burstLimit: number };
   /** Deploy the demo API with the contract's example routes. */
   demoApi: boolean;
+  /** `report-only` lets valid tokens through and logs what would be denied (docs/attaching.md). Default `enforce`. */
+  enforcement: 'enforce' | 'report-only';
   /** X-Ray active tracing on the functions. Default false. */
   tracing: boolean;
 }
@@ -149,6 +151,13 @@ export function readEnvironment(environments: unknown, name: unknown): Environme
       burstLimit: num(throttling.burstLimit, 'throttling.burstLimit', 200, 1, 5000),
     },
     demoApi: raw.demoApi !== false,
+    enforcement: readEnforcement(raw.enforcement, at('enforcement')),
     tracing: raw.tracing === true,
   };
+}
+
+function readEnforcement(value: unknown, field: string): 'enforce' | 'report-only' {
+  if (value === undefined) return 'enforce';
+  if (value !== 'enforce' && value !== 'report-only') throw new Error(`${field} must be "enforce" or "report-only"`);
+  return value;
 }

@@ -48,4 +48,17 @@ export const ScopegateMetrics = {
       period: Duration.minutes(5),
     });
   },
+
+  /**
+   * A CloudWatch SEARCH over one scopegate metric whatever its dimensions, for dashboards of
+   * metrics whose dimension set may grow.
+   */
+  searchAll(metricName: string, label: string): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('Namespace="${METRIC_NAMESPACE}" MetricName="${metricName}"', 'Sum', 300)`,
+      label,
+      usingMetrics: {},
+      period: Duration.minutes(5),
+    });
+  },
 } as const;

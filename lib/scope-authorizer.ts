@@ -346,7 +346,7 @@ export class ScopeAuthorizer extends Construct {
     const body = withScopegateAuthorizer(original, {
       type: mode,
       authorizerUri: `arn:${Aws.PARTITION}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.function.functionArn}/invocations`,
-      authorizerResultTtlInSeconds: Lazy.number({ produce: () => this.cacheTtlSeconds }) as number,
+      authorizerResultTtlInSeconds: Lazy.uncachedNumber({ produce: () => this.cacheTtlSeconds }) as number,
       ...(mode === 'token'
         ? { identityValidationExpression: BEARER_VALIDATION_REGEX }
         : { identitySource: 'method.request.header.Authorization' }),
@@ -396,7 +396,7 @@ export class ScopeAuthorizer extends Construct {
       this.httpAuthorizer = new HttpLambdaAuthorizer('ScopegateAuthorizer', this.function, {
         responseTypes: [HttpLambdaResponseType.SIMPLE],
         identitySource: HTTP_API_IDENTITY_SOURCES,
-        resultsCacheTtl: Duration.seconds(Lazy.number({ produce: () => this.cacheTtlSeconds }) as number),
+        resultsCacheTtl: Duration.seconds(Lazy.uncachedNumber({ produce: () => this.cacheTtlSeconds }) as number),
       });
     }
     const methods = options.methods ?? [apigwv2.HttpMethod.ANY];
@@ -510,7 +510,7 @@ export class ScopeAuthorizer extends Construct {
     if (this.restAuthorizer) return this.restAuthorizer;
     const guard = this.guardScope(api);
     const handler = this.handlerIn(guard);
-    const ttl = Duration.seconds(Lazy.number({ produce: () => this.cacheTtlSeconds }) as number);
+    const ttl = Duration.seconds(Lazy.uncachedNumber({ produce: () => this.cacheTtlSeconds }) as number);
     this.restAuthorizer =
       this.props.mode === 'request'
         ? new apigw.RequestAuthorizer(guard, 'Authorizer', {

@@ -110,6 +110,7 @@ export class ScopegateStack extends Stack {
       cacheTtl: Duration.seconds(s.authorizerCacheTtlSeconds),
       clockToleranceSeconds: s.clockToleranceSeconds,
       parameterName: `/scopegate/${s.name}/authorizer-config`,
+      enforcement: s.enforcement,
     });
 
     // Without the demo API the authorizer waits for your API: attach it from your own stack
@@ -267,6 +268,13 @@ export class ScopegateStack extends Stack {
             title: 'Rotation findings',
             width: 12,
             left: [ScopegateMetrics.search(MetricName.Findings, [Dimension.Code, Dimension.Issuer], 'findings')],
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Would deny (report-only)',
+            width: 24,
+            left: [ScopegateMetrics.searchAll(MetricName.WouldDeny, 'would deny')],
           }),
         ],
         [

@@ -1,6 +1,8 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { parseConfig } from '../../functions/authorizer/config';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 import { testStack } from './helpers';
@@ -196,5 +198,56 @@ describe('ScopeAuthorizer gateway responses', () => {
     expect(() =>
       authorizer.addMethod(other.root.resourceForPath('/y'), 'GET', new apigw.MockIntegration(), { scopes: ['y:read'] }),
     ).toThrow(/already guards Test\/Api; create one ScopeAuthorizer per API/);
+  });
+});
+
+describe('ScopeAuthorizer report-only rollout', () => {
+  const issuers = [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }];
+  const ttlOf = (stack: Stack, api: apigw.RestApi) =>
+    stack.resolve(
+      (api.node.findChild('Scopegate').node.findChild('Authorizer').node.defaultChild as apigw.CfnAuthorizer).authorizerResultTtlInSeconds,
+    );
+
+  it('writes enforcement: report-only for the whole API and turns the authorizer cache off', () => {
+    const stack = testStack();
+    const api = new apigw.RestApi(stack, 'Api');
+    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers, enforcement: 'report-only', cacheTtl: Duration.seconds(300) });
+    authz.addMethod(api.root.resourceForPath('/x'), 'GET', new apigw.MockIntegration(), { scopes: ['x:read'] });
+    expect(authz.configuration()).toMatchObject({ enforcement: 'report-only', policyCacheTtlSeconds: 0 });
+    expect(authz.routeTable()).toEqual([{ method: 'GET', path: '/x', scopes: ['x:read'] }]);
+    expect(ttlOf(stack, api)).toBe(0);
+  });
+
+  it('writes a per-route mode, and turns the cache off while any route is report-only', () => {
+    const stack = testStack();
+    const api = new apigw.RestApi(stack, 'Api');
+    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers, cacheTtl: Duration.seconds(300) });
+    authz.addMethod(api.root.resourceForPath('/x'), 'GET', new apigw.MockIntegration(), { scopes: ['x:read'] });
+    expect(ttlOf(stack, api)).toBe(300);
+    authz.addMethod(api.root.resourceForPath('/x'), 'POST', new apigw.MockIntegration(), {
+      scopes: ['x:write'],
+      enforcement: 'report-only',
+    });
+    expect(authz.routeTable()).toEqual([
+      { method: 'GET', path: '/x', scopes: ['x:read'] },
+      { method: 'POST', path: '/x', scopes: ['x:write'], enforcement: 'report-only' },
+    ]);
+    expect(authz.configuration().enforcement).toBeUndefined();
+    expect(authz.cacheTtlSeconds).toBe(0);
+    expect(ttlOf(stack, api)).toBe(0);
+  });
+
+  it('keeps the HTTP API authorizer cache off too while a route is report-only', () => {
+    const stack = testStack();
+    const api = new apigwv2.HttpApi(stack, 'Http');
+    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers, enforcement: 'report-only' });
+    authz.addHttpRoutes(api, {
+      path: '/x',
+      methods: [apigwv2.HttpMethod.GET],
+      integration: new HttpUrlIntegration('X', 'https://backend.test/x'),
+      scopes: ['x:read'],
+    });
+    const cfn = stack.node.findAll().find((c) => c instanceof apigwv2.CfnAuthorizer) as apigwv2.CfnAuthorizer;
+    expect(stack.resolve(cfn.authorizerResultTtlInSeconds)).toBe(0);
   });
 });

@@ -51,8 +51,9 @@ describe('ScopegateStack', () => {
 
   it('has a dashboard of decisions, latency, JWKS fetches and rotation findings', () => {
     const dashboard = JSON.stringify(t.findResources('AWS::CloudWatch::Dashboard'));
-    for (const title of ['Decisions by reason', 'Authorizer latency', 'JWKS fetches', 'Rotation findings'])
+    for (const title of ['Decisions by reason', 'Authorizer latency', 'JWKS fetches', 'Rotation findings', 'Would deny (report-only)'])
       expect(dashboard).toContain(title);
+    expect(dashboard).toMatch(/MetricName=\\+"WouldDeny/);
   });
 });
 
@@ -84,6 +85,10 @@ describe('environments', () => {
       'environments.x.account must be a 12-digit AWS account id',
     );
     expect(() => readEnvironment({ x: { ...dev, issuers: [] } }, 'x')).toThrow('environments.x.issuers is missing or empty');
+    expect(() => readEnvironment({ x: { ...dev, enforcement: 'audit' } }, 'x')).toThrow(
+      'environments.x.enforcement must be "enforce" or "report-only"',
+    );
+    expect(readEnvironment({ x: { ...dev, enforcement: 'report-only' } }, 'x').enforcement).toBe('report-only');
     expect(() => readEnvironment({ x: { ...dev, authorizerCacheTtlSeconds: 7200 } }, 'x')).toThrow(
       'environments.x.authorizerCacheTtlSeconds must be an integer from 0 to 3600',
     );
