@@ -251,3 +251,24 @@ describe('ScopeAuthorizer report-only rollout', () => {
     expect(stack.resolve(cfn.authorizerResultTtlInSeconds)).toBe(0);
   });
 });
+
+describe('ScopeAuthorizer and OpenAPI exports', () => {
+  it("declares an imported API's routes from its OpenAPI export, public operations with no scopes", () => {
+    const authz = new ScopeAuthorizer(testStack(), 'Authz', {
+      issuers: [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }],
+    });
+    authz.addRoutesFromOpenApi({
+      openapi: '3.0.1',
+      info: { title: 'export', version: '1' },
+      components: { securitySchemes: { oauth: { type: 'oauth2', flows: {} } } },
+      paths: {
+        '/orders': { get: { security: [{ oauth: ['orders:read'] }] } },
+        '/status': { get: { security: [] } },
+      },
+    });
+    expect(authz.routeTable()).toEqual([
+      { method: 'GET', path: '/orders', scopes: ['orders:read'] },
+      { method: 'GET', path: '/status', scopes: [] },
+    ]);
+  });
+});
