@@ -22,8 +22,6 @@ export const MetricName = {
   Decisions: 'Decisions',
   /** Authorizer: decision latency in milliseconds, by `reason`. */
   AuthorizerLatency: 'AuthorizerLatency',
-  /** Authorizer: a report-only decision that enforcement would have denied (a rollout's measure). */
-  WouldDeny: 'WouldDeny',
   /** Authorizer: key set fetches, by `outcome` (`ok`, `failed`). */
   JwksFetches: 'JwksFetches',
   /** Authorizer: one per request let through by report-only that enforcement would deny, by `reason`. */
