@@ -275,7 +275,7 @@ export class Authorizer {
     const enforcement: Enforcement = this.anyReportOnly ? (route?.enforcement ?? this.config.enforcement) : 'enforce';
     const allowed = reason === Reason.Allow || enforcement === 'report-only';
 
-    let rendered: { policy: PolicyDocument; bytes: number };
+    let rendered: { policy: PolicyDocument; bytes: number | undefined };
     let inexact: CompiledPolicy['inexact'] = [];
     const senderBound = isSenderBound(token);
     // A policy for this one request: for HTTP APIs (the answer is for the route only); for a
@@ -283,7 +283,8 @@ export class Authorizer {
     // to); for a would-be deny passed in report-only (nothing else is let through with it).
     if (asked.http || senderBound || (allowed && reason !== Reason.Allow)) {
       const policy = singleRequestPolicy(asked.requestArn, asked.stagePrefix, allowed);
-      rendered = { policy, bytes: Buffer.byteLength(JSON.stringify(policy)) };
+      // An HTTP API takes `isAuthorized`, not the policy: no size to measure.
+      rendered = { policy, bytes: asked.http ? undefined : Buffer.byteLength(JSON.stringify(policy)) };
     } else {
       ({ rendered, inexact } = this.policyFor(verdicts, asked.stagePrefix));
     }
