@@ -1,6 +1,7 @@
 import { AUDIT_HELP, auditCommand } from './audit';
 import { EXPLAIN_HELP, explainCommand } from './explain';
 import { ROUTES_HELP, routesCommand } from './routes';
+import { VERIFY_HELP, verifyCommand } from './verify';
 
 const HELP = `Usage: scopegate <command> [options]
 
@@ -8,6 +9,7 @@ Commands:
   explain   decode and verify a token, and explain each route's decision (401 or 403, and why)
   audit     audit an issuer's signing keys (the rotation checker, by hand)
   routes    the route table an OpenAPI document's security requirements yield, and a token's decisions
+  verify    prove the compiled policies exact over every request path (docs/proof.md)
 
 Run "scopegate <command> --help" for a command's options.`;
 
@@ -21,6 +23,8 @@ export async function main(argv: string[], out: (text: string) => void = console
       return explainCommand(rest, out);
     case 'routes':
       return routesCommand(rest, out);
+    case 'verify':
+      return verifyCommand(rest, out);
     case undefined:
     case '-h':
     case '--help':
@@ -33,4 +37,4 @@ export async function main(argv: string[], out: (text: string) => void = console
   }
 }
 
-export { AUDIT_HELP, EXPLAIN_HELP, ROUTES_HELP };
+export { AUDIT_HELP, EXPLAIN_HELP, ROUTES_HELP, VERIFY_HELP };

@@ -1,16 +1,17 @@
-import type { DFA, NFA } from 'refa';
+import { HTTP_METHODS } from '../functions/authorizer/config';
 import { type CompiledPolicy, compilePolicy, type PolicyInexactness, type PolicyRoute, renderPolicy } from '../functions/authorizer/policy';
-import { accepts, complement, globNfa, globsDfa, intersect, type Language, shortestCommon, union } from './languages';
-import { enumerateRouteSets, type ProofRoute, type RouteSet, type TokenModel } from './route-sets';
-import { type RoutingModel, routingModel } from './routing';
+import { Alphabet, LazyDfa, PatternSet } from './automaton';
+import { enumerateRouteSets, type ProofRoute, type RouteSet, requirementsOf, type TokenModel } from './route-sets';
+import { Router } from './routing';
 
-export type { ProofRoute, TokenModel } from './route-sets';
+export type { ProofRoute, RouteSet, TokenModel } from './route-sets';
 
 /**
- * The proof that a compiled policy is exact, over every request string of the API and
+ * The proof that compiled policies are exact, over every request string of the API and
  * stage (see docs/proof.md). For each set of routes a token can satisfy, the policy the
- * authorizer would return is rendered, read as the regular language IAM evaluates
- * (Allow globs minus Deny globs), and compared with API Gateway's routing:
+ * authorizer would return is rendered, read as the regular language IAM evaluates (Allow
+ * globs minus Deny globs), and walked in product with API Gateway's routing
+ * ({@link Router}), breadth first, so that every counterexample found is a shortest one:
  *
  * - `complete`: every canonical request of a satisfied route is allowed;
  * - `sound`: no request governed by a route the token does not satisfy is allowed;
@@ -18,7 +19,7 @@ export type { ProofRoute, TokenModel } from './route-sets';
  *   compiler reports as `unrouted_allowed`.
  *
  * A `complete` failure inside a pattern the compiler reports as `over_deny` is excused the
- * same way. Each reported inexactness is confirmed with a witness (or said to be unseen).
+ * same way. Each reported inexactness is confirmed with a witness, or said to be unseen.
  */
 
 /** Which property a counterexample breaks. */
@@ -31,11 +32,13 @@ export interface Counterexample {
   property: ProofProperty;
   /** The route that governs the request (`METHOD /template`), when one does. */
   route?: string;
+  /** The counterexample in a sentence: what the policy does, and why it must not. */
+  detail: string;
 }
 
 /** An inexactness the compiler reported, and a request that shows it. */
 export interface ConfirmedInexactness extends PolicyInexactness {
-  /** A shortest request inside the pattern that the inexactness lets through (or denies); absent when none exists. */
+  /** A shortest request in the pattern that the inexactness concerns; absent when there is none. */
   witness?: string;
 }
 
@@ -54,23 +57,28 @@ export interface ProofCase {
 export interface ProofReport {
   proven: boolean;
   cases: ProofCase[];
-  /** What was covered, in words: all reachable route sets, or which sample. */
+  /** What was covered, in words: every reachable route set, or which sample. */
   coverage: string;
   /** Whether `cases` hold every route set a token can satisfy. */
   exhaustive: boolean;
+  /** Product states explored, over all cases. */
+  states: number;
   elapsedMs: number;
 }
+
+/** A policy compiler, as the authorizer calls it. */
+export type PolicyCompiler = (routes: readonly PolicyRoute[], isAllowed: (index: number) => boolean) => CompiledPolicy;
 
 /** Options of {@link proveRouteTable}. */
 export interface ProofOptions {
   /** The authorizer's `policyCacheTtlSeconds` (step-up routes must stay fresh that long). Default 0. */
   policyCacheTtlSeconds?: number;
-  /** Enumerate at most this many scope sets before falling back to a sample. Default 256. */
+  /** Enumerate at most this many scope sets before falling back to a sample. Default 512. */
   maxScopeSets?: number;
   /** Counterexamples kept per property and case. Default 5. */
   maxCounterexamples?: number;
   /** The policy compiler under proof. Default the authorizer's `compilePolicy` (tests inject faults here). */
-  compile?: (routes: readonly PolicyRoute[], isAllowed: (index: number) => boolean) => CompiledPolicy;
+  compile?: PolicyCompiler;
 }
 
 /** Any concrete ARN prefix: the proof is about what follows it. */
@@ -86,88 +94,213 @@ function routeName(route: ProofRoute): string {
   return `${route.method} ${route.path}`;
 }
 
-/** The policy's resources after the stage prefix. Every resource must start with the literal prefix (no other stage or API). */
-function relativeResources(resources: readonly string[]): string[] {
-  return resources.map((r) => {
-    if (!r.startsWith(PREFIX)) throw new Error(`policy resource ${r} is not confined to the API and stage`);
-    return r.slice(PREFIX.length);
-  });
+/** What a token lacks for a route it does not satisfy, in words. */
+function lacking(route: ProofRoute, token: TokenModel): string {
+  const granted = new Set(token.scopes);
+  const sets = requirementsOf(route);
+  if (sets.some((set) => set.every((s) => granted.has(s)))) {
+    return `an authentication recent enough for its maxAuthAgeSeconds (${route.maxAuthAgeSeconds} s)`;
+  }
+  const missing = sets.map((set) => set.filter((s) => !granted.has(s)).join(' '));
+  return missing.length === 1 ? (missing[0] as string) : `any of ${missing.map((m) => `[${m}]`).join(', ')}`;
 }
 
-/**
- * Up to `max` witnesses of `lang ∩ (∪ parts)`, each naming the part (route) it falls in:
- * first one shortest witness of the whole union, then one per part.
- */
-function witnesses(
-  parts: { index: number; lang: DFA }[],
-  against: Language,
-  max: number,
-): { request: string; index: number | undefined }[] {
-  if (parts.length === 0) return [];
-  const whole = shortestCommon(union(parts.map((p) => p.lang)), against);
-  if (whole === undefined) return [];
-  const out: { request: string; index: number | undefined }[] = [];
-  for (const part of parts) {
-    if (out.length >= max) break;
-    const w = shortestCommon(part.lang, against);
-    if (w !== undefined) out.push({ request: w, index: part.index });
+function explain(property: ProofProperty, request: string, route: ProofRoute | undefined, token: TokenModel): string {
+  if (property === 'unrouted') return `${request} is allowed, and no route governs it`;
+  const name = route ? routeName(route) : '?';
+  if (property === 'complete') return `${request} is denied, yet the token satisfies ${name}, which governs it`;
+  return `${request} is allowed for a token without ${route ? lacking(route, token) : '?'} (the request reaches ${name})`;
+}
+
+/** The policy's resource patterns after the stage prefix, which every resource must start with (no other stage or API). */
+function patterns(compiled: CompiledPolicy): { allow: string[]; deny: string[] } {
+  const out = { allow: [] as string[], deny: [] as string[] };
+  for (const statement of renderPolicy(compiled, PREFIX).Statement) {
+    for (const resource of statement.Resource) {
+      if (!resource.startsWith(PREFIX)) throw new Error(`policy resource ${resource} is not confined to the API and stage`);
+      (statement.Effect === 'Allow' ? out.allow : out.deny).push(resource.slice(PREFIX.length));
+    }
   }
-  out.sort((a, b) => a.request.length - b.request.length);
   return out;
 }
 
-function proveCase(routes: readonly ProofRoute[], model: RoutingModel, set: RouteSet, options: Required<Omit<ProofOptions, 'policyCacheTtlSeconds' | 'maxScopeSets'>>): ProofCase {
-  const { satisfied } = set;
-  const compiled = options.compile(routes, (i) => satisfied[i] === true);
-  const policy = renderPolicy(compiled, PREFIX);
-  const allowGlobs: string[] = [];
-  const denyGlobs: string[] = [];
-  for (const statement of policy.Statement) {
-    (statement.Effect === 'Allow' ? allowGlobs : denyGlobs).push(...relativeResources(statement.Resource));
+/**
+ * Every reachable state of the product of the router and one automaton of all the policy
+ * patterns of all cases, found breadth first from the empty string: the path to each
+ * state in the search tree is a shortest string reaching it. Built once per proof; each
+ * case then reads it with its own Allow/Deny roles of the patterns.
+ */
+class ProductGraph {
+  readonly router: number[] = [];
+  readonly policy: number[] = [];
+  private readonly parent: number[] = [-1];
+  private readonly via: number[] = [-1];
+
+  constructor(
+    readonly routerDfa: LazyDfa,
+    readonly policyDfa: LazyDfa,
+    private readonly alphabet: Alphabet,
+  ) {
+    this.router.push(routerDfa.start);
+    this.policy.push(policyDfa.start);
+    const seen = new Set<number>([routerDfa.start * 0x100000 + policyDfa.start]);
+    const k = alphabet.size;
+    for (let node = 0; node < this.router.length; node++) {
+      const r = this.router[node] as number;
+      const p = this.policy[node] as number;
+      const rNamed = routerDfa.named[r] as Uint8Array;
+      const pNamed = policyDfa.named[p] as Uint8Array;
+      for (let c = 0; c < k; c++) {
+        // A class neither automaton names here moves both like class 0: the same successor.
+        if (rNamed[c] === 0 && pNamed[c] === 0) continue;
+        const r2 = routerDfa.step(r, c);
+        if (r2 === 0) continue; // no longer the prefix of a request
+        const p2 = policyDfa.step(p, c);
+        const key = r2 * 0x100000 + p2;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        this.router.push(r2);
+        this.policy.push(p2);
+        this.parent.push(node);
+        this.via.push(c);
+      }
+    }
   }
-  const permitted = intersect(globsDfa(allowGlobs), complement(globsDfa(denyGlobs)));
-  const refused = complement(permitted);
-  const overDeny = compiled.inexact.filter((x) => x.kind === 'over_deny').map((x) => x.pattern);
-  const unroutedOk = compiled.inexact.filter((x) => x.kind === 'unrouted_allowed').map((x) => x.pattern);
-  const max = options.maxCounterexamples;
+
+  get size(): number {
+    return this.router.length;
+  }
+
+  /** A shortest request string reaching `node`, as `METHOD /path`. */
+  spell(node: number): string {
+    let text = '';
+    for (let n = node; n > 0; n = this.parent[n] as number) text = this.alphabet.sample(this.via[n] as number) + text;
+    return formatRequest(text);
+  }
+}
+
+interface CaseInput {
+  satisfied: boolean[];
+  token: TokenModel;
+  compiled: CompiledPolicy;
+}
+
+const ALLOW = 1;
+const DENY = 2;
+
+function proveCase(
+  routes: readonly ProofRoute[],
+  router: Router,
+  graph: ProductGraph,
+  globIds: Map<string, number>,
+  input: CaseInput,
+  max: number,
+): ProofCase {
+  const { satisfied, compiled } = input;
+  const { allow, deny } = patterns(compiled);
+  const role = new Uint8Array(globIds.size);
+  for (const g of allow) role[globIds.get(g) as number] |= ALLOW;
+  for (const g of deny) role[globIds.get(g) as number] |= DENY;
+  // Per policy state: 0 unknown, 1 refused, 2 permitted.
+  const permittedMemo = new Uint8Array(graph.policyDfa.size);
+  const permitted = (p: number): boolean => {
+    let v = permittedMemo[p] as number;
+    if (v === 0) {
+      let a = false;
+      let d = false;
+      for (const tag of graph.policyDfa.accepting[p] as number[]) {
+        const r = role[tag] as number;
+        if (r & ALLOW) a = true;
+        if (r & DENY) d = true;
+      }
+      v = a && !d ? 2 : 1;
+      permittedMemo[p] = v;
+    }
+    return v === 2;
+  };
+  const inexactAt = (p: number, kind: PolicyInexactness['kind']): number[] => {
+    const tags = graph.policyDfa.accepting[p] as number[];
+    return compiled.inexact.flatMap((x, i) => (x.kind === kind && tags.includes(globIds.get(x.pattern) as number) ? [i] : []));
+  };
 
   const counterexamples: Counterexample[] = [];
-  const named = (property: ProofProperty) => (w: { request: string; index: number | undefined }) => {
-    const route = w.index === undefined ? undefined : routes[w.index];
-    counterexamples.push({ request: formatRequest(w.request), property, ...(route ? { route: routeName(route) } : {}) });
+  const found = new Set<string>();
+  const count = { complete: 0, sound: 0, unrouted: 0 };
+  const report = (property: ProofProperty, route: number, node: number) => {
+    const key = `${property} ${route}`;
+    if (found.has(key) || count[property] >= max) return;
+    found.add(key);
+    count[property]++;
+    const r = routes[route];
+    const request = graph.spell(node);
+    counterexamples.push({ request, property, ...(r ? { route: routeName(r) } : {}), detail: explain(property, request, r, input.token) });
   };
-  const inS = routes.flatMap((_, i) => (satisfied[i] ? [{ index: i, lang: model.canonical[i] as DFA }] : []));
-  const outS = routes.flatMap((_, i) => (satisfied[i] ? [] : [{ index: i, lang: model.governed[i] as DFA }]));
-  const refusedUnexcused = overDeny.length > 0 ? intersect(refused, complement(globsDfa(overDeny))) : refused;
-  witnesses(inS, refusedUnexcused, max).forEach(named('complete'));
-  witnesses(outS, permitted, max).forEach(named('sound'));
-  const permittedUnexcused = unroutedOk.length > 0 ? intersect(permitted, complement(globsDfa(unroutedOk))) : permitted;
-  const unrouted = shortestCommon(model.unrouted, permittedUnexcused);
-  if (unrouted !== undefined) named('unrouted')({ request: unrouted, index: undefined });
+  const inexactWitness: (string | undefined)[] = compiled.inexact.map(() => undefined);
 
-  // Confirm each reported inexactness with a request it concerns.
-  let deniedOfS: DFA | undefined;
-  let allowedUnrouted: DFA | undefined;
-  const inexact = compiled.inexact.map((x): ConfirmedInexactness => {
-    let lang: DFA;
-    if (x.kind === 'over_deny') {
-      deniedOfS ??= intersect(union(inS.map((p) => p.lang)) as NFA, refused);
-      lang = deniedOfS;
-    } else {
-      allowedUnrouted ??= intersect(model.unrouted, permitted);
-      lang = allowedUnrouted;
+  // Nodes are in breadth-first order: the first node to break a property is a shortest witness.
+  for (let node = 0; node < graph.size; node++) {
+    const rv = router.verdict(graph.router[node] as number);
+    if (!rv.request) continue;
+    const p = graph.policy[node] as number;
+    const allowed = permitted(p);
+    if (!allowed && rv.canonical >= 0 && satisfied[rv.canonical]) {
+      const excusedBy = inexactAt(p, 'over_deny');
+      if (excusedBy.length === 0) report('complete', rv.canonical, node);
+      for (const i of excusedBy) inexactWitness[i] ??= graph.spell(node);
     }
-    const witness = shortestCommon(lang, globNfa(x.pattern));
-    return { ...x, ...(witness !== undefined ? { witness: formatRequest(witness) } : {}) };
-  });
-
+    if (allowed && rv.governed >= 0 && !satisfied[rv.governed]) report('sound', rv.governed, node);
+    if (allowed && rv.governed < 0) {
+      const excusedBy = inexactAt(p, 'unrouted_allowed');
+      if (excusedBy.length === 0) report('unrouted', -1, node);
+      for (const i of excusedBy) inexactWitness[i] ??= graph.spell(node);
+    }
+  }
   return {
-    satisfied: routes.flatMap((r, i) => (satisfied[i] ? [routeName(r)] : [])),
+    satisfied: routes.flatMap((route, i) => (satisfied[i] ? [routeName(route)] : [])),
     proven: counterexamples.length === 0,
     counterexamples,
-    inexact,
-    token: set.token,
+    inexact: compiled.inexact.map((x, i) => {
+      const witness = inexactWitness[i];
+      return witness === undefined ? { ...x } : { ...x, witness };
+    }),
+    token: input.token,
   };
+}
+
+/**
+ * Decide the three properties for the given route sets of a table (`$default` routes
+ * already left out): the core of {@link proveRouteTable}, for callers that choose the sets.
+ */
+export function proveRouteSets(
+  routes: readonly ProofRoute[],
+  sets: readonly RouteSet[],
+  options: Pick<ProofOptions, 'compile' | 'maxCounterexamples'> = {},
+): { cases: ProofCase[]; states: number } {
+  const compile = options.compile ?? compilePolicy;
+  const inputs: CaseInput[] = sets.map((set) => ({ ...set, compiled: compile(routes, (i) => set.satisfied[i] === true) }));
+  const perCase = inputs.map((input) => {
+    const { allow, deny } = patterns(input.compiled);
+    return [...allow, ...deny, ...input.compiled.inexact.map((x) => x.pattern)];
+  });
+  // One alphabet for the whole proof: the table's characters and every pattern's.
+  const literals: string[] = [...HTTP_METHODS];
+  for (const route of routes) for (const seg of route.template.segments) if (seg.kind === 'literal') literals.push(seg.value);
+  for (const globs of perCase) for (const glob of globs) literals.push(glob.replace(/[*?]/g, ''));
+  const alphabet = new Alphabet(literals);
+  const router = new Router(routes, alphabet);
+  // One automaton for every pattern of every case, each pattern tagged with its index.
+  const globIds = new Map<string, number>();
+  const policySet = new PatternSet(alphabet);
+  for (const globs of perCase) {
+    for (const glob of globs) {
+      if (globIds.has(glob)) continue;
+      globIds.set(glob, globIds.size);
+      policySet.add(policySet.glob(glob), globIds.size - 1);
+    }
+  }
+  const graph = new ProductGraph(router.dfa, new LazyDfa(policySet), alphabet);
+  const max = options.maxCounterexamples ?? 5;
+  return { cases: inputs.map((input) => proveCase(routes, router, graph, globIds, input, max)), states: graph.size };
 }
 
 /**
@@ -175,30 +308,18 @@ function proveCase(routes: readonly ProofRoute[], model: RoutingModel, set: Rout
  * routes a token can satisfy (or, for tables with too many, the sample the report's
  * `coverage` names), decide the three properties over all request strings.
  */
-export function proveRouteTable(routes: readonly ProofRoute[], options: ProofOptions = {}): ProofReport {
+export function proveRouteTable(table: readonly ProofRoute[], options: ProofOptions = {}): ProofReport {
   const started = performance.now();
-  const model = routingModel(routes);
-  const enumeration = enumerateRouteSets(routes, options.policyCacheTtlSeconds ?? 0, options.maxScopeSets ?? 256);
-  const caseOptions = { compile: options.compile ?? compilePolicy, maxCounterexamples: options.maxCounterexamples ?? 5 };
-  const cases = enumeration.sets.map((set) => proveCase(routes, model, set, caseOptions));
+  // HTTP API's catch-all `$default` has no resource path: the policy compiler never sees it.
+  const routes = table.filter((r) => r.path !== '$default');
+  const enumeration = enumerateRouteSets(routes, options.policyCacheTtlSeconds ?? 0, options.maxScopeSets ?? 512);
+  const { cases, states } = proveRouteSets(routes, enumeration.sets, options);
   return {
     proven: cases.every((c) => c.proven),
     cases,
     coverage: enumeration.coverage,
     exhaustive: enumeration.exhaustive,
+    states,
     elapsedMs: Math.round(performance.now() - started),
   };
-}
-
-/** Whether a request string (`METHOD /path`) is allowed by a compiled policy, as the proof reads it (for tests and tools). */
-export function policyAllows(compiled: CompiledPolicy, request: string): boolean {
-  const policy = renderPolicy(compiled, PREFIX);
-  const text = request.replace(' ', '');
-  let allowed = false;
-  for (const statement of policy.Statement) {
-    const hit = relativeResources(statement.Resource).some((g) => accepts(globsDfa([g]), text));
-    if (hit && statement.Effect === 'Deny') return false;
-    if (hit) allowed = true;
-  }
-  return allowed;
 }

@@ -62,7 +62,11 @@ function key(scopes: Iterable<string>): string {
  * sample is tried: no scope, every scope, each requirement set alone, every scope but one.
  * Each scope set is tried at every authentication age that changes a step-up verdict.
  */
-export function enumerateRouteSets(routes: readonly ProofRoute[], policyCacheTtlSeconds: number, maxScopeSets: number): RouteSetEnumeration {
+export function enumerateRouteSets(
+  routes: readonly ProofRoute[],
+  policyCacheTtlSeconds: number,
+  maxScopeSets: number,
+): RouteSetEnumeration {
   const requirements = new Map<string, string[]>();
   for (const route of routes) for (const set of requirementsOf(route)) requirements.set(key(set), [...new Set(set)].sort());
   const reqs = [...requirements.values()];

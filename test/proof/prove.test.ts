@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRouteConfig } from '../../cli/verify';
+import type { HttpMethod } from '../../functions/authorizer/config';
+import { compilePolicy, type PolicyRoute, renderPolicy } from '../../functions/authorizer/policy';
+import { parseRouteTemplate } from '../../functions/authorizer/routes';
+import { type PolicyCompiler, type ProofRoute, proveRouteTable } from '../../proof/prove';
+import { evaluate } from '../support/iam';
+
+const PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
+
+function route(method: HttpMethod | '*', path: string, scopes: string[], extra: Partial<ProofRoute> = {}): ProofRoute {
+  return { method, path, template: parseRouteTemplate(path), scopes, ...extra };
+}
+
+/** What IAM answers for `METHOD /path` under the policy compiled for `satisfied` (the test evaluator, not the proof's automata). */
+function iam(
+  routes: readonly PolicyRoute[],
+  compile: PolicyCompiler,
+  satisfied: (i: number) => boolean,
+  request: string,
+): 'Allow' | 'Deny' {
+  const [method, path] = request.split(' ') as [string, string];
+  return evaluate(renderPolicy(compile(routes, satisfied), PREFIX), `${PREFIX}${method}${path}`);
+}
+
+/** Fault injection: the compiler with its Deny patterns dropped. */
+const withoutDenies: PolicyCompiler = (routes, isAllowed) => ({ ...compilePolicy(routes, isAllowed), deny: [] });
+
+/** Fault injection: the compiler without its empty-segment handling (no Deny for `//` or a trailing `/`). */
+const withoutEmptySegmentDenies: PolicyCompiler = (routes, isAllowed) => {
+  const compiled = compilePolicy(routes, isAllowed);
+  return { ...compiled, deny: compiled.deny.filter((p) => !p.includes('//') && !p.endsWith('/')) };
+};
+
+const USERS = [
+  route('GET', '/users/{id}', ['users:read']),
+  route('GET', '/users/admin', ['admin:read']),
+  route('DELETE', '/users/{id}', ['users:write']),
+  route('GET', '/files/{path+}', ['files:read']),
+  route('*', '/files/{path+}', ['files:write']),
+  route('GET', '/', []),
+];
+
+describe('proveRouteTable', () => {
+  it('proves examples/routes.json over every route set a token can satisfy', () => {
+    const config = readRouteConfig(JSON.parse(readFileSync(join(__dirname, '../../examples/routes.json'), 'utf8')));
+    const report = proveRouteTable(config.routes, { policyCacheTtlSeconds: config.policyCacheTtlSeconds });
+    expect(report.cases.flatMap((c) => c.counterexamples)).toEqual([]);
+    expect(report.proven).toBe(true);
+    expect(report.exhaustive).toBe(true);
+    // 4 scopes (16 sets), each with a fresh and a stale authentication for POST /system/reboot.
+    expect(report.cases).toHaveLength(16);
+    expect(report.coverage).toContain('every route set a token can satisfy');
+  });
+
+  it('proves a table with literal-over-parameter precedence, greedy paths, ANY and the root', () => {
+    const report = proveRouteTable(USERS);
+    expect(report.cases.flatMap((c) => c.counterexamples)).toEqual([]);
+    expect(report.cases.length).toBeGreaterThan(8);
+  });
+
+  it('treats a step-up route as unsatisfied when the authentication is too old for the cached policy', () => {
+    const routes = [route('POST', '/system/reboot', ['system:reboot'], { maxAuthAgeSeconds: 900 }), route('GET', '/health', [])];
+    const report = proveRouteTable(routes, { policyCacheTtlSeconds: 300 });
+    const withScope = report.cases.filter((c) => c.token.scopes.includes('system:reboot'));
+    expect(withScope.map((c) => c.token.authAgeSeconds)).toEqual([600]);
+    expect(report.cases.find((c) => c.token.authAgeSeconds === undefined)?.satisfied).toEqual(['GET /health']);
+    expect(report.coverage).toContain('2 authentication ages');
+    expect(report.proven).toBe(true);
+  });
+
+  it('enumerates each anyOf alternative as its own way to satisfy a route', () => {
+    const routes = [
+      route('GET', '/telemetry', [], { anyOf: [['telemetry:read'], ['Telemetry.Read.All']] }),
+      route('GET', '/telemetry/export', ['Telemetry.Read.All']),
+      route('POST', '/telemetry', ['telemetry:write']),
+    ];
+    const report = proveRouteTable(routes);
+    const bySet = Object.fromEntries(report.cases.map((c) => [c.token.scopes.join(' '), c.satisfied]));
+    expect(bySet['telemetry:read']).toEqual(['GET /telemetry']);
+    expect(bySet['Telemetry.Read.All']).toEqual(['GET /telemetry', 'GET /telemetry/export']);
+    expect(report.exhaustive).toBe(true);
+    expect(report.proven).toBe(true);
+  });
+
+  it('says which scope sets it sampled when the requirement sets combine into too many', () => {
+    const routes = Array.from({ length: 12 }, (_, i) => route('GET', `/r${i}`, [`r${i}:read`]));
+    const report = proveRouteTable(routes, { maxScopeSets: 64 });
+    expect(report.exhaustive).toBe(false);
+    expect(report.coverage).toMatch(/sample.*no scope, all 12 scopes, each requirement set alone and all scopes but one/);
+    expect(report.coverage).toContain('route sets reachable only by other combinations were not checked');
+    // none, all, 12 alone, 12 all-but-one.
+    expect(report.cases).toHaveLength(26);
+    expect(report.proven).toBe(true);
+  });
+
+  it('leaves HTTP API $default routes out, as the policy compiler does', () => {
+    const routes = [route('GET', '/health', []), { ...route('*', '/health', []), path: '$default' }];
+    expect(proveRouteTable(routes).cases[0]?.satisfied).toEqual(['GET /health']);
+  });
+});
+
+describe('proveRouteTable finds counterexamples (fault injection)', () => {
+  it('finds GET /users/admin allowed for a token without admin:read when the Deny statements are dropped', () => {
+    const report = proveRouteTable(USERS, { compile: withoutDenies });
+    const c = report.cases.find((x) => x.token.scopes.join(' ') === 'users:read');
+    expect(c?.proven).toBe(false);
+    expect(c?.counterexamples).toContainEqual({
+      request: 'GET /users/admin',
+      property: 'sound',
+      route: 'GET /users/admin',
+      detail: 'GET /users/admin is allowed for a token without admin:read (the request reaches GET /users/admin)',
+    });
+    expect(iam(USERS, withoutDenies, (i) => i === 0 || i === 5, 'GET /users/admin')).toBe('Allow');
+  });
+
+  it('finds an unrouted request allowed when the Deny statements are dropped', () => {
+    const routes = [route('GET', '/telemetry/{sensorId}', ['telemetry:read'])];
+    const report = proveRouteTable(routes, { compile: withoutDenies });
+    const c = report.cases.find((x) => x.satisfied.length === 1);
+    // The shortest: `*` also matches the empty segment. Deeper ones (GET /telemetry/x/x) follow from the same hole.
+    expect(c?.counterexamples).toEqual([
+      { request: 'GET /telemetry/', property: 'unrouted', detail: 'GET /telemetry/ is allowed, and no route governs it' },
+    ]);
+    expect(iam(routes, withoutDenies, () => true, 'GET /telemetry/')).toBe('Allow');
+    expect(iam(routes, withoutDenies, () => true, 'GET /telemetry/x/x')).toBe('Allow');
+    expect(iam(routes, compilePolicy, () => true, 'GET /telemetry/x/x')).toBe('Deny');
+  });
+
+  it('finds the trailing-slash bypass of issue 10 (GET /admin/users/) when the empty-segment denies are dropped', () => {
+    const routes = [route('GET', '/admin/{path+}', ['docs:read']), route('GET', '/admin/users', ['admin:read'])];
+    const report = proveRouteTable(routes, { compile: withoutEmptySegmentDenies });
+    const c = report.cases.find((x) => x.token.scopes.join(' ') === 'docs:read');
+    expect(c?.counterexamples).toContainEqual({
+      request: 'GET /admin/users/',
+      property: 'sound',
+      route: 'GET /admin/users',
+      detail: 'GET /admin/users/ is allowed for a token without admin:read (the request reaches GET /admin/users)',
+    });
+    expect(iam(routes, withoutEmptySegmentDenies, (i) => i === 0, 'GET /admin/users/')).toBe('Allow');
+  });
+
+  it('finds a route allowed to a token that does not satisfy it, naming the route', () => {
+    const wrong: PolicyCompiler = (routes, isAllowed) => compilePolicy(routes, (i) => isAllowed(i) || i === 2);
+    const report = proveRouteTable(USERS, { compile: wrong });
+    const c = report.cases.find((x) => x.satisfied.length === 1);
+    expect(c?.satisfied).toEqual(['GET /']);
+    expect(c?.counterexamples).toContainEqual(
+      expect.objectContaining({ request: 'DELETE /users/x', property: 'sound', route: 'DELETE /users/{id}' }),
+    );
+  });
+
+  it('finds a satisfied route cut off when an Allow is dropped', () => {
+    const dropFirst: PolicyCompiler = (routes, isAllowed) => {
+      const compiled = compilePolicy(routes, isAllowed);
+      return { ...compiled, allow: compiled.allow.filter((p) => p !== 'GET/') };
+    };
+    const report = proveRouteTable(USERS, { compile: dropFirst });
+    expect(report.proven).toBe(false);
+    expect(report.cases[0]?.counterexamples).toEqual([
+      {
+        request: 'GET /',
+        property: 'complete',
+        route: 'GET /',
+        detail: 'GET / is denied, yet the token satisfies GET /, which governs it',
+      },
+    ]);
+  });
+
+  it('reports a shortest counterexample for each route', () => {
+    const routes = [route('GET', '/a/{id}', ['a:read']), route('GET', '/a/b/c/d', ['d:read']), route('GET', '/a/b/c', ['c:read'])];
+    const report = proveRouteTable(routes, { compile: withoutDenies });
+    const c = report.cases.find((x) => x.token.scopes.join(' ') === 'a:read');
+    expect(c?.counterexamples.map((x) => x.request)).toEqual(['GET /a/', 'GET /a/b/c', 'GET /a/b/c/d']);
+  });
+});
+
+describe('proveRouteTable and the inexactness the compiler reports', () => {
+  it('confirms an over_deny with a witness and excuses it', () => {
+    const routes = [route('GET', '/users/{id}', ['users:read']), route('GET', '/users/admin', ['admin:read'])];
+    const report = proveRouteTable(routes);
+    const c = report.cases.find((x) => x.token.scopes.join(' ') === 'admin:read');
+    expect(c?.proven).toBe(true);
+    expect(c?.inexact).toEqual([{ kind: 'over_deny', pattern: 'GET/users/*', witness: 'GET /users/admin' }]);
+    expect(iam(routes, compilePolicy, (i) => i === 1, 'GET /users/admin')).toBe('Deny');
+  });
+
+  it('fails an inexactness the compiler does not report', () => {
+    const hide: PolicyCompiler = (routes, isAllowed) => ({ ...compilePolicy(routes, isAllowed), inexact: [] });
+    const routes = [route('GET', '/users/{id}', ['users:read']), route('GET', '/users/admin', ['admin:read'])];
+    const c = proveRouteTable(routes, { compile: hide }).cases.find((x) => x.token.scopes.join(' ') === 'admin:read');
+    expect(c?.counterexamples).toEqual([
+      expect.objectContaining({ request: 'GET /users/admin', property: 'complete', route: 'GET /users/admin' }),
+    ]);
+  });
+});
+
+/** A 100-route table: 20 resources, each with a collection, an item, a sub-collection or greedy path, ANY, step-up and anyOf. */
+function hundredRoutes(): ProofRoute[] {
+  const routes: ProofRoute[] = [];
+  for (let i = 0; i < 20; i++) {
+    const r = `res${i}`;
+    routes.push(route('GET', `/${r}`, [`${r}:read`]));
+    routes.push(route('POST', `/${r}`, [`${r}:write`], i === 7 ? { maxAuthAgeSeconds: 900 } : {}));
+    routes.push(route('GET', `/${r}/{id}`, [], { anyOf: [[`${r}:read`], [`${r}:admin`]] }));
+    routes.push(route(i % 2 ? 'PUT' : '*', `/${r}/{id}`, [`${r}:write`]));
+    routes.push(route('GET', i % 3 ? `/${r}/{id}/items` : `/${r}/{id}/{rest+}`, [`${r}:read`, 'items:read']));
+  }
+  return routes;
+}
+
+describe('proveRouteTable on a 100-route table', () => {
+  it('proves it within a synth budget', () => {
+    const routes = hundredRoutes();
+    expect(routes).toHaveLength(100);
+    const report = proveRouteTable(routes, { policyCacheTtlSeconds: 300 });
+    expect(report.cases.flatMap((c) => c.counterexamples)).toEqual([]);
+    expect(report.cases.length).toBeGreaterThan(100);
+    // Measured about 0.5 s of CPU on one core; the bound leaves room for a loaded CI machine.
+    expect(report.elapsedMs).toBeLessThan(15_000);
+  });
+});
