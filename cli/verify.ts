@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type AuthorizerConfig, parseConfig } from '../functions/authorizer/config';
-import { type ProofCase, type ProofReport, proveRouteTable } from '../proof/prove';
+import { type PolicyCompiler, type ProofCase, type ProofReport, proveRouteTable } from '../proof/prove';
 
 export const VERIFY_HELP = `Usage: scopegate verify (--config FILE | --openapi FILE) [--json]
 
@@ -81,8 +81,8 @@ export function reportJson(report: ProofReport): Record<string, unknown> {
   };
 }
 
-/** `scopegate verify`: returns the exit status. */
-export async function verifyCommand(argv: string[], out: (text: string) => void = console.log): Promise<number> {
+/** `scopegate verify`: returns the exit status. `compile` replaces the policy compiler under proof (tests inject faults). */
+export async function verifyCommand(argv: string[], out: (text: string) => void = console.log, compile?: PolicyCompiler): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -127,7 +127,7 @@ export async function verifyCommand(argv: string[], out: (text: string) => void 
     out(`scopegate verify: ${config}: ${(error as Error).message}`);
     return 2;
   }
-  const report = proveRouteTable(parsed.routes, { policyCacheTtlSeconds: parsed.policyCacheTtlSeconds });
+  const report = proveRouteTable(parsed.routes, { policyCacheTtlSeconds: parsed.policyCacheTtlSeconds, ...(compile ? { compile } : {}) });
   out(values.json ? JSON.stringify(reportJson(report), null, 2) : formatReport(report, parsed.routes.length));
   return report.proven ? 0 : 1;
 }

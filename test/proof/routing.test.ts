@@ -6,6 +6,7 @@ import { Alphabet } from '../../proof/automaton';
 import { type PolicyCompiler, type ProofRoute, proveRouteSets } from '../../proof/prove';
 import { Router } from '../../proof/routing';
 import { evaluate } from '../support/iam';
+import { refaCounterexamples } from './support/refa-oracle';
 
 const PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
 const LITERALS = ['a', 'b', 'me'];
@@ -134,6 +135,34 @@ describe('proveRouteSets against the IAM evaluator (property)', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('proveRouteSets against a second implementation on refa automata (property)', () => {
+  it('finds a counterexample of the same length for the same routes and properties', () => {
+    fc.assert(
+      fc.property(tableArb, fc.constantFrom(...Object.keys(faults)), (routes, fault) => {
+        const compile = faults[fault] as PolicyCompiler;
+        const satisfied = routes.map((r) => r.allowed);
+        const [c] = proveRouteSets(routes, [{ satisfied, token: { scopes: [], authAgeSeconds: undefined } }], {
+          compile,
+          maxCounterexamples: 100,
+        }).cases;
+        const ours = new Map(
+          (c?.counterexamples ?? []).map((x) => [
+            `${x.property} ${routes.findIndex((r) => `${r.method} ${r.path}` === x.route)}`,
+            x.request.length - 1, // `GET /a` is the string `GET/a`
+          ]),
+        );
+        const theirs = refaCounterexamples(
+          routes,
+          satisfied,
+          compile(routes, (i) => satisfied[i] === true),
+        );
+        expect(ours).toEqual(theirs);
+      }),
+      { numRuns: 60 },
     );
   });
 });
