@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type AuthorizerConfig, parseConfig } from '../functions/authorizer/config';
+import { parseOpenApiText, readOpenApiRoutes } from '../functions/shared/openapi';
 import { type PolicyCompiler, type ProofCase, type ProofReport, proveRouteTable } from '../proof/prove';
 
 export const VERIFY_HELP = `Usage: scopegate verify (--config FILE | --openapi FILE) [--json]
@@ -17,6 +18,7 @@ Options:
   --config FILE    the authorizer configuration; a file holding only a route list (or an
                    object with "routes" and no "issuers") is read as the route table
   --openapi FILE   the route table of an OpenAPI 3 document's security requirements
+                   (as "scopegate routes" reads it; public operations have no scopes)
   --json           machine-readable output
   -h, --help       this text
 
@@ -32,6 +34,15 @@ export function readRouteConfig(raw: unknown): AuthorizerConfig {
     return parseConfig({ ...(raw as Record<string, unknown>), issuers: [PLACEHOLDER_ISSUER] }).config;
   }
   return parseConfig(raw).config;
+}
+
+/** The route rows of an OpenAPI document, as the construct records them (public operations with no scopes). */
+function openApiRouteRows(file: string): Record<string, unknown>[] {
+  return readOpenApiRoutes(parseOpenApiText(readFileSync(file, 'utf8'), file)).map((r) =>
+    r.anyOf !== undefined && r.anyOf.length > 0
+      ? { method: r.method, path: r.path, anyOf: r.anyOf }
+      : { method: r.method, path: r.path, scopes: r.scopes ?? [] },
+  );
 }
 
 function tokenText(c: ProofCase): string {
@@ -108,23 +119,20 @@ export async function verifyCommand(argv: string[], out: (text: string) => void 
     out(`give one of --config FILE and --openapi FILE\n\n${VERIFY_HELP}`);
     return 2;
   }
-  if (openapi !== undefined) {
-    out('scopegate verify: --openapi is not available in this build (the OpenAPI reader has not landed); use --config');
-    return 2;
-  }
   let parsed: AuthorizerConfig;
   try {
     let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(config as string, 'utf8'));
+      raw = openapi !== undefined ? openApiRouteRows(openapi) : JSON.parse(readFileSync(config as string, 'utf8'));
     } catch (error) {
       // The parser's message quotes the text, which may hold a secret: say where, not what.
       if (!(error instanceof SyntaxError)) throw error;
-      throw new Error(`not valid JSON${/position \d+/.exec(error.message)?.[0] ? ` (at ${/position \d+/.exec(error.message)?.[0]})` : ''}`);
+      const at = /position \d+/.exec(error.message)?.[0];
+      throw new Error(`not valid JSON${at ? ` (at ${at})` : ''}`);
     }
     parsed = readRouteConfig(raw);
   } catch (error) {
-    out(`scopegate verify: ${config}: ${(error as Error).message}`);
+    out(`scopegate verify: ${openapi ?? config}: ${(error as Error).message}`);
     return 2;
   }
   const report = proveRouteTable(parsed.routes, { policyCacheTtlSeconds: parsed.policyCacheTtlSeconds, ...(compile ? { compile } : {}) });

@@ -323,3 +323,28 @@ export function proveRouteTable(table: readonly ProofRoute[], options: ProofOpti
     elapsedMs: Math.round(performance.now() - started),
   };
 }
+
+/**
+ * The proof as synth errors: one line per distinct counterexample (at most `max`), naming
+ * the request, the route and the token; empty when proven. For the `ScopeAuthorizer`
+ * construct, which fails synth on any.
+ */
+export function routeTableProofErrors(
+  config: { routes: readonly ProofRoute[]; policyCacheTtlSeconds: number },
+  options: Pick<ProofOptions, 'compile'> & { max?: number } = {},
+): string[] {
+  const max = options.max ?? 10;
+  const report = proveRouteTable(config.routes, {
+    policyCacheTtlSeconds: config.policyCacheTtlSeconds,
+    ...(options.compile ? { compile: options.compile } : {}),
+  });
+  const errors = new Map<string, string>();
+  for (const c of report.cases) {
+    for (const x of c.counterexamples) {
+      if (errors.size >= max) break;
+      const scopes = c.token.scopes.length > 0 ? c.token.scopes.join(' ') : 'no scope';
+      if (!errors.has(x.detail)) errors.set(x.detail, `policy proof (${x.property}): ${x.detail}; token with ${scopes} (docs/proof.md)`);
+    }
+  }
+  return [...errors.values()];
+}

@@ -4,7 +4,7 @@ import { readRouteConfig } from '../../cli/verify';
 import type { HttpMethod } from '../../functions/authorizer/config';
 import { compilePolicy, type PolicyRoute, renderPolicy } from '../../functions/authorizer/policy';
 import { parseRouteTemplate } from '../../functions/authorizer/routes';
-import { type PolicyCompiler, type ProofRoute, proveRouteTable } from '../../proof/prove';
+import { type PolicyCompiler, type ProofRoute, proveRouteTable, routeTableProofErrors } from '../../proof/prove';
 import { evaluate } from '../support/iam';
 
 const PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
@@ -219,5 +219,19 @@ describe('proveRouteTable on a 100-route table', () => {
     expect(report.cases.length).toBeGreaterThan(100);
     // Measured about 0.5 s of CPU on one core; the bound leaves room for a loaded CI machine.
     expect(report.elapsedMs).toBeLessThan(15_000);
+  });
+});
+
+describe('routeTableProofErrors (what the construct fails synth with)', () => {
+  it('is empty for a proven table', () => {
+    expect(routeTableProofErrors({ routes: USERS, policyCacheTtlSeconds: 0 })).toEqual([]);
+  });
+
+  it('names the property, the request, the route and the token of each counterexample', () => {
+    const errors = routeTableProofErrors({ routes: USERS, policyCacheTtlSeconds: 0 }, { compile: withoutDenies, max: 3 });
+    expect(errors).toHaveLength(3);
+    expect(errors).toContain(
+      'policy proof (sound): GET /users/admin is allowed for a token without admin:read (the request reaches GET /users/admin); token with users:read (docs/proof.md)',
+    );
   });
 });
