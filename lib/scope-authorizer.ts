@@ -8,9 +8,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { parseConfig } from '../functions/authorizer/config';
+import { type AuthorizerConfig, parseConfig } from '../functions/authorizer/config';
 import type { ProfileName } from '../functions/authorizer/profiles';
 import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../functions/shared/openapi';
+import { routeTableProofErrors } from '../proof/prove';
 import { type CognitoUserPoolIssuer, resolveIssuer } from './cognito-issuer';
 import { scopegateFunction } from './node-function';
 
@@ -606,6 +607,7 @@ export class ScopeAuthorizer extends Construct {
   private validate(): string[] {
     const ttl = this.cacheTtlSeconds;
     const errors: string[] = [];
+    let parsed: AuthorizerConfig;
     try {
       // Deploy-time values (the distribution's domain) cannot be checked here: stand in for them.
       const config = this.configuration();
@@ -615,7 +617,7 @@ export class ScopeAuthorizer extends Construct {
         ...(i.jwksUri !== undefined && Token.isUnresolved(i.jwksUri) ? { jwksUri: 'https://deploy-time.invalid/jwks.json' } : {}),
         jwksFallbackUris: i.jwksFallbackUris?.map((u) => (Token.isUnresolved(u) ? 'https://deploy-time.invalid/fallback.json' : u)),
       }));
-      parseConfig(config);
+      parsed = parseConfig(config).config;
     } catch (error) {
       return [`invalid authorizer configuration: ${(error as Error).message}`];
     }
@@ -627,6 +629,9 @@ export class ScopeAuthorizer extends Construct {
         );
     }
     errors.push(...this.sizeErrors());
+    // The policies of this route table, proven exact over every request (docs/proof.md).
+    // HTTP API events get single-request policies, which the proof does not concern.
+    if (this.guarded?.kind !== 'http') errors.push(...routeTableProofErrors(parsed));
     if (this.routes.length === 0) {
       Annotations.of(this).addWarningV2(
         'scopegate:noRoutes',
