@@ -123,6 +123,19 @@ export class JwksUriResolver {
     return entry.jwksUri === undefined ? this.refresh(entry, issuer) : Promise.resolve();
   }
 
+  /**
+   * The issuer's discovered key set URL when one is held, without waiting (a stale one is
+   * refreshed in the background, as by {@link jwksUri}); `undefined` when none is held yet.
+   * The hot path: no promise, no allocation.
+   */
+  held(issuer: string): string | undefined {
+    const entry = this.entries.get(issuer);
+    if (entry?.jwksUri === undefined || entry.inflight !== undefined) return undefined;
+    const now = this.now();
+    if (now - entry.fetchedAt > this.maxAgeMs && now - entry.lastAttemptAt >= this.retryMs) void this.refresh(entry, issuer);
+    return entry.jwksUri;
+  }
+
   /** The issuer's key set URL, discovered; rejects with {@link KeysUnavailableError} when discovery fails and none is held. */
   async jwksUri(issuer: string): Promise<string> {
     const entry = this.entry(issuer);

@@ -118,6 +118,8 @@ export class TokenVerifier {
   private readonly byIssuer: Map<string, IssuerConfig>;
   private readonly introspected: IssuerConfig[];
   private discovery: JwksUriResolver | undefined;
+  /** Per discovered issuer: the discovered URI, then the fallbacks (one list, not one per request). */
+  private readonly sources = new Map<IssuerConfig, string[]>();
 
   /**
    * `discovery` resolves the key set URL of issuers configured without one; by default, OIDC
@@ -137,8 +139,23 @@ export class TokenVerifier {
 
   /** The key sources of an issuer whose `jwksUri` is discovered: that, then its fallbacks. */
   private async discoveredSources(issuer: IssuerConfig): Promise<KeySources> {
-    const discovered = await this.discoveredJwksUri(issuer);
-    return issuer.jwksFallbackUris.length === 0 ? discovered : [discovered, ...issuer.jwksFallbackUris];
+    return this.sourcesOf(issuer, await this.discoveredJwksUri(issuer));
+  }
+
+  /** The key sources for a discovered URI, the list kept while the URI stays the same. */
+  private sourcesOf(issuer: IssuerConfig, discovered: string): KeySources {
+    if (issuer.jwksFallbackUris.length === 0) return discovered;
+    const known = this.sources.get(issuer);
+    if (known !== undefined && known[0] === discovered) return known;
+    const sources = [discovered, ...issuer.jwksFallbackUris];
+    this.sources.set(issuer, sources);
+    return sources;
+  }
+
+  /** Held discovered sources, without waiting (the hot path of a discovered issuer). */
+  private heldSources(issuer: IssuerConfig): KeySources | undefined {
+    const held = this.discovery?.held(issuer.issuer);
+    return held === undefined ? undefined : this.sourcesOf(issuer, held);
   }
 
   /** The key set URL of an issuer configured without one, by OIDC discovery. */
@@ -230,7 +247,11 @@ export class TokenVerifier {
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) {
       throw new InvalidTokenError(Reason.Malformed, 'the header has no usable kid');
     }
-    const key = await this.keys.getKey(issuer.jwksUris ?? (await this.discoveredSources(issuer)), kid, alg as SignatureAlgorithm);
+    const key = await this.keys.getKey(
+      issuer.jwksUris ?? this.heldSources(issuer) ?? (await this.discoveredSources(issuer)),
+      kid,
+      alg as SignatureAlgorithm,
+    );
     const tolerance = this.config.clockToleranceSeconds;
     try {
       verifyJwtSync(token, key.jwk as never, { issuer: null, audience: null, graceSeconds: tolerance }, () => key.keyObject);

@@ -129,4 +129,27 @@ describe('OIDC discovery of the key set URL', () => {
     await expect(cold.jwksUri('https://idp.test')).rejects.toThrow(KeysUnavailableError);
     expect(calls).toBe(2);
   });
+
+  it('answers a held URI without waiting (the hot path), and refreshes a stale one in the background', async () => {
+    let now = 0;
+    let calls = 0;
+    const resolver = new JwksUriResolver({
+      fetcher: {
+        fetch: async () => {
+          calls++;
+          return { issuer: 'https://idp.test', jwks_uri: `https://idp.test/keys/${calls}` };
+        },
+      },
+      maxAgeMs: 1000,
+      now: () => now,
+    });
+    expect(resolver.held('https://idp.test')).toBeUndefined();
+    await resolver.jwksUri('https://idp.test');
+    expect(resolver.held('https://idp.test')).toBe('https://idp.test/keys/1');
+    now = 5000;
+    expect(resolver.held('https://idp.test')).toBe('https://idp.test/keys/1');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(resolver.held('https://idp.test')).toBe('https://idp.test/keys/2');
+    expect(calls).toBe(2);
+  });
 });

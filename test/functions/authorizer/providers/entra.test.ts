@@ -36,6 +36,8 @@ describe('Microsoft Entra ID (profile "entra")', () => {
         { method: 'GET', path: '/telemetry', scopes: ['Telemetry.Read'] },
         { method: 'GET', path: '/telemetry/{sensorId}', scopes: ['Telemetry.Read.All'] },
         { method: 'POST', path: '/telemetry', scopes: ['Telemetry.Write'] },
+        // A user's delegated scope or a daemon's app role: either one reaches the route.
+        { method: 'GET', path: '/sensors', anyOf: [['Telemetry.Read'], ['Telemetry.Read.All']] },
       ],
     });
   });
@@ -94,6 +96,10 @@ describe('Microsoft Entra ID (profile "entra")', () => {
     );
     expect(await send(daemon, 'GET /telemetry/s1')).toMatchObject({ status: 200, reason: 'allow' });
     expect(await send(daemon, 'POST /telemetry')).toMatchObject({ status: 403, reason: 'insufficient_scope' });
+    // The route with alternatives takes the daemon's role and the user's delegated scope alike.
+    expect(await send(daemon, 'GET /sensors')).toMatchObject({ status: 200, reason: 'allow' });
+    expect(await send(userToken(), 'GET /sensors')).toMatchObject({ status: 200, reason: 'allow' });
+    expect(await send(userToken({ scp: 'User.Read' }), 'GET /sensors')).toMatchObject({ status: 403, reason: 'insufficient_scope' });
   });
 
   it('allows a v1.0 token (sts.windows.net issuer, appid, App ID URI audience)', async () => {
