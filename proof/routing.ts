@@ -17,7 +17,7 @@ import { type Alphabet, type Fragment, LazyDfa, PatternSet } from './automaton';
 
 /** What the router knows at the end of a request string. */
 export interface RouteVerdict {
-  /** The string is a request: a method API Gateway routes, then `/`. */
+  /** The string is a request: a method token (any, not only those API Gateway routes), then `/`. */
   request: boolean;
   /** The route a canonical request goes to, or -1 (not canonical, or no route). */
   canonical: number;
@@ -66,7 +66,7 @@ export class Router {
       p.add(templateFragment(p, route, 'canonical'), 2 * i);
       p.add(templateFragment(p, route, 'collapsed'), 2 * i + 1);
     });
-    p.add(p.seq(methodFragment(p, '*'), p.literal('/'), p.star(p.any())), 2 * routes.length);
+    p.add(p.seq(p.plus(p.notSlash()), p.literal('/'), p.star(p.any())), 2 * routes.length);
     this.dfa = new LazyDfa(p);
   }
 

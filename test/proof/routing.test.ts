@@ -54,12 +54,13 @@ describe('Router (the proof model of API Gateway routing)', () => {
     );
   });
 
-  it('knows no request without a method and a slash', () => {
-    const routes = [{ method: 'GET' as const, path: '/a', template: parseRouteTemplate('/a'), scopes: [] }];
+  it('counts every string of a method token, a slash and anything as a request, and routes only the methods API Gateway has', () => {
+    const routes = [{ method: '*' as const, path: '/a', template: parseRouteTemplate('/a'), scopes: [] }];
     const router = new Router(routes, new Alphabet(['a', 'GET']));
     expect(router.classify('GET').request).toBe(false);
-    expect(router.classify('GET/a').canonical).toBe(0);
     expect(router.classify('GETa').request).toBe(false);
+    expect(router.classify('GET/a').canonical).toBe(0);
+    expect(router.classify('TRACE/a')).toEqual({ request: true, canonical: -1, governed: -1 });
   });
 });
 

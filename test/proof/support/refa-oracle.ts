@@ -80,7 +80,7 @@ export function refaCounterexamples(
       (winners[i] as number[]).map((k) => collapsedT[k] as NFA),
     ),
   );
-  const unrouted = minus(nfa(`${METHODS}/[^]*`), collapsedT);
+  const unrouted = minus(nfa(`[^/]+/[^]*`), collapsedT);
 
   const allow = compiled.allow;
   const deny = allow.length > 0 ? compiled.deny : ['*'];
