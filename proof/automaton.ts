@@ -42,11 +42,6 @@ export class Alphabet {
   sample(cls: number): string {
     return cls === 0 ? this.other : (this.chars[cls - 1] as string);
   }
-
-  /** Characters of a string that are outside every literal class (they print as the "other" sample). */
-  isLiteral(ch: string): boolean {
-    return this.index.has(ch);
-  }
 }
 
 /** An edge label: a class, or one of these. */
@@ -153,6 +148,7 @@ export class PatternSet {
     return this.seq(...parts);
   }
 
+  /** Whether an edge with `label` reads class `cls`. */
   matches(label: number, cls: number): boolean {
     return label === cls || label === ANY || (label === NOT_SLASH && cls !== this.alphabet.slash);
   }

@@ -61,8 +61,9 @@ export interface ProofReport {
   coverage: string;
   /** Whether `cases` hold every route set a token can satisfy. */
   exhaustive: boolean;
-  /** Product states explored, over all cases. */
+  /** Reachable states of the product of the router and the policy patterns (built once, read by every case). */
   states: number;
+  /** Wall-clock time of the whole proof, in milliseconds. */
   elapsedMs: number;
 }
 
@@ -156,6 +157,7 @@ class ProductGraph {
         const r2 = routerDfa.step(r, c);
         if (r2 === 0) continue; // no longer the prefix of a request
         const p2 = policyDfa.step(p, c);
+        if (p2 >= 0x100000) throw new Error('policy automaton too large for the proof (over 2^20 states)');
         const key = r2 * 0x100000 + p2;
         if (seen.has(key)) continue;
         seen.add(key);
