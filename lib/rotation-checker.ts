@@ -181,8 +181,7 @@ export class RotationChecker extends Construct {
       period,
     });
     this.alarm = new cloudwatch.Alarm(this, 'Alarm', {
-      alarmDescription:
-        `scopegate: the key-rotation audit of ${props.issuer} found errors, failed, or did not run. ` + 'See docs/deploying.md, "Alarms".',
+      alarmDescription: `scopegate: the key-rotation audit of ${props.issuer} found errors, failed, or did not run. See docs/deploying.md, "Alarms".`,
       metric: errors,
       threshold: 1,
       evaluationPeriods: 1,

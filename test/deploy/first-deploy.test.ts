@@ -72,9 +72,8 @@ async function deploy(issuerUrl: string, outdir: string, fakes: FakeAws): Promis
     const props = template.Resources[id]?.Properties ?? {};
     fakes.parameters.set(resolver.ref(id), { value: String(resolver.resolve(props.Value)), type: String(props.Type), version: 1 });
   }
-  const origin = resolver.resolve(
-    (template.Resources[distributionId]?.Properties?.DistributionConfig as { Origins: { DomainName: unknown }[] }).Origins[0]?.DomainName,
-  ) as string;
+  const config = template.Resources[distributionId]?.Properties?.DistributionConfig as { Origins: { DomainName: unknown }[] };
+  const origin = resolver.resolve(config.Origins[0]?.DomainName) as string;
   const bucket = origin.split('.s3.')[0] as string;
   const bucketId = resolver.find('AWS::S3::Bucket').find((id) => resolver.ref(id) === bucket) as string;
   fakes.bucketPolicies.set(bucket, resolver.resourcePolicyOf('AWS::S3::BucketPolicy', bucketId));
@@ -115,8 +114,8 @@ async function deploy(issuerUrl: string, outdir: string, fakes: FakeAws): Promis
   const [triggerId] = resolver.find('Custom::Trigger');
   const trigger = triggerId === undefined ? undefined : template.Resources[triggerId];
   const versionId = (trigger?.Properties?.HandlerArn as { Ref?: string } | undefined)?.Ref;
-  const triggerTarget =
-    versionId === undefined ? undefined : (template.Resources[versionId]?.Properties?.FunctionName as { Ref?: string }).Ref;
+  const version = versionId === undefined ? undefined : template.Resources[versionId];
+  const triggerTarget = (version?.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref;
   return {
     fakes,
     resolver,
