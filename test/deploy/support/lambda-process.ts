@@ -16,12 +16,12 @@ export class LambdaProcess {
   private readonly pending = new Map<number, (value: Invocation) => void>();
 
   constructor(
-    private readonly bundle: string,
-    private readonly env: Record<string, string>,
+    readonly bundlePath: string,
+    readonly environment: Record<string, string>,
   ) {}
 
   async start(): Promise<void> {
-    const child = fork(join(__dirname, 'lambda-driver.mjs'), [this.bundle], { env: this.env, silent: true, execArgv: [] });
+    const child = fork(join(__dirname, 'lambda-driver.mjs'), [this.bundlePath], { env: this.environment, silent: true, execArgv: [] });
     this.child = child;
     let buffer = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -34,6 +34,11 @@ export class LambdaProcess {
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`the bundle exited with ${code} during init: ${this.logs.join('\n')}`)));
+      child.on('exit', (code) => {
+        for (const settle of this.pending.values())
+          settle({ ok: false, error: { name: 'Exited', message: `exit ${code}: ${this.logs.slice(-5).join(' | ')}` } });
+        this.pending.clear();
+      });
       child.on('message', (message: { ready?: boolean; id?: number } & Invocation) => {
         if (message.ready) return resolve();
         const settle = this.pending.get(message.id as number);
@@ -43,18 +48,25 @@ export class LambdaProcess {
     });
   }
 
-  invoke(event: unknown): Promise<Invocation> {
+  /** Invoke the function; a result that does not come within `timeoutMs` is a timeout, as Lambda would end it. */
+  invoke(event: unknown, timeoutMs = 15_000): Promise<Invocation> {
     const id = ++this.next;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ ok: false, error: { name: 'Timeout', message: `no answer in ${timeoutMs} ms: ${this.logs.slice(-5).join(' | ')}` } });
+      }, timeoutMs);
+      this.pending.set(id, (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      });
       this.child?.send({ id, event });
     });
   }
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (child === undefined || child.exitCode !== null) return;
-    child.removeAllListeners('exit');
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill();
