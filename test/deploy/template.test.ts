@@ -7,7 +7,7 @@ import { Dimension, MetricName, Service } from '../../functions/shared/metrics';
 import { readEnvironment } from '../../lib/environment';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 import { ScopegateStack } from '../../lib/scopegate-stack';
-import { type PolicyStatement, evaluateIam } from './support/iam-evaluator';
+import { evaluateIam, type PolicyStatement } from './support/iam-evaluator';
 import { type CfnTemplate, TemplateResolver } from './support/template';
 
 // Template assertions for what issue 12 found missing: the feature flags (and their

@@ -40,9 +40,23 @@ export function globMatch(pattern: string, value: string, caseless = false): boo
   return new RegExp(`^${body}$`, caseless ? 'si' : 's').test(value);
 }
 
+const OPERATORS = new Set([
+  'StringEquals',
+  'ArnEquals',
+  'StringNotEquals',
+  'ArnNotEquals',
+  'StringEqualsIgnoreCase',
+  'StringLike',
+  'ArnLike',
+  'StringNotLike',
+  'ArnNotLike',
+  'Bool',
+]);
+
 function conditionHolds(operator: string, key: string, expected: string | string[] | boolean, context: Record<string, string>): boolean {
   const ifExists = operator.endsWith('IfExists');
   const op = ifExists ? operator.slice(0, -'IfExists'.length) : operator;
+  if (!OPERATORS.has(op)) throw new Error(`the test IAM evaluator does not know condition operator ${operator}`);
   // Condition keys are case-insensitive (aws:SourceArn and AWS:SourceArn are one key).
   const actual = context[key.toLowerCase()];
   const values = (Array.isArray(expected) ? expected : [expected]).map(String);
