@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { build } from 'esbuild';
 import * as path from 'node:path';
-import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../../lib/bundle-options';
+import { build } from 'esbuild';
 import {
   OpenApiError,
   parseOpenApiText,
@@ -9,6 +8,7 @@ import {
   SCOPEGATE_SCHEME,
   withScopegateAuthorizer,
 } from '../../../functions/shared/openapi';
+import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../../lib/bundle-options';
 
 const schemes = {
   oauth: {
