@@ -64,6 +64,31 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   internal_error: 'an unexpected error (500)',
 };
 
+/**
+ * Why a token's `iss` may match no configured issuer although it looks like one: a trailing
+ * slash (Auth0 issues one), or an Entra v1.0 token (`https://sts.windows.net/{tenant}/`)
+ * where the v2.0 issuer is configured, or the reverse.
+ */
+export function issuerHint(iss: unknown, config: AuthorizerConfig): string | undefined {
+  if (typeof iss !== 'string') return undefined;
+  for (const { issuer } of config.issuers) {
+    if (issuer.replace(/\/$/, '') === iss.replace(/\/$/, '')) {
+      return `the token's iss ${iss} and the configured ${issuer} differ only by a trailing slash; iss is compared exactly`;
+    }
+  }
+  const v1 = /^https:\/\/sts\.windows\.net\/([^/]+)\/$/.exec(iss)?.[1];
+  const v2 = /^https:\/\/[^/]+\/([^/]+)\/v2\.0$/.exec(iss)?.[1];
+  for (const { issuer } of config.issuers) {
+    if (v1 !== undefined && issuer.endsWith(`/${v1}/v2.0`)) {
+      return `this is an Entra v1.0 token for tenant ${v1}: set "accessTokenAcceptedVersion": 2 in the API's app manifest, or configure the issuer ${iss}`;
+    }
+    if (v2 !== undefined && issuer === `https://sts.windows.net/${v2}/`) {
+      return `this is an Entra v2.0 token for tenant ${v2}: configure the issuer ${iss} (v2.0), or accept v1.0 tokens only`;
+    }
+  }
+  return undefined;
+}
+
 function when(seconds: unknown, nowSeconds: number): string {
   if (typeof seconds !== 'number') return String(seconds ?? '-');
   const delta = Math.round(seconds - nowSeconds);
@@ -229,6 +254,8 @@ export async function explainCommand(
     lines.push(`The token is not accepted: ${first.status} ${first.reason}.`);
     lines.push(`  ${REASON_TEXT[first.reason]}`);
     if (first.why) lines.push(`  Why: ${first.why}.`);
+    const hint = first.reason === 'invalid_token.issuer' ? issuerHint(payload?.iss, config) : undefined;
+    if (hint) lines.push(`  Hint: ${hint}`);
     lines.push('  A 401 means the token itself is refused, whatever the route; a 403 would mean a valid token without the scope.');
   } else {
     const granted = payload ? grantedScopes(payload, issuer?.scopeClaims) : [];

@@ -124,6 +124,22 @@ describe('scopegate explain', () => {
     }
   });
 
+  it('hints at an Entra v1.0 token sent to a v2.0 issuer, and at a trailing-slash mismatch', async () => {
+    const { issuerHint } = await import('../../cli/explain');
+    const { parseConfig } = await import('../../functions/authorizer/config');
+    const tenant = '7f1c2d3e-0000-4000-8000-000000000001';
+    const config = parseConfig({
+      issuers: [
+        { issuer: `https://login.microsoftonline.com/${tenant}/v2.0`, profile: 'entra', audience: 'api' },
+        { issuer: 'https://acme.eu.auth0.com/', profile: 'auth0', audience: 'api' },
+      ],
+      routes: [],
+    }).config;
+    expect(issuerHint(`https://sts.windows.net/${tenant}/`, config)).toContain('this is an Entra v1.0 token');
+    expect(issuerHint('https://acme.eu.auth0.com', config)).toContain('differ only by a trailing slash');
+    expect(issuerHint('https://elsewhere.example', config)).toBeUndefined();
+  });
+
   it('decodes only, and says so, without a configuration', async () => {
     const lines: string[] = [];
     const { explainCommand } = await import('../../cli/explain');

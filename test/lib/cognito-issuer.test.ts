@@ -1,3 +1,4 @@
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -5,11 +6,13 @@ import { parseConfig } from '../../functions/authorizer/config';
 import { cognitoIssuerConfig, cognitoIssuerUrl } from '../../lib/cognito-issuer';
 import { readEnvironment } from '../../lib/environment';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
+import { ScopegateStack } from '../../lib/scopegate-stack';
 import { testStack } from './helpers';
 
 /** The authorizer configuration a synthesized SSM parameter holds, with deploy-time values as `<Ref:Id>`. */
 function configurationOf(template: Template): Record<string, unknown> {
-  const [parameter] = Object.values(template.findResources('AWS::SSM::Parameter')) as { Properties: { Value: unknown } }[];
+  const parameters = Object.values(template.findResources('AWS::SSM::Parameter')) as { Properties: { Value: unknown } }[];
+  const parameter = parameters.find((p) => JSON.stringify(p.Properties.Value).includes('issuers'));
   const value = parameter?.Properties.Value as string | { 'Fn::Join': [string, unknown[]] };
   const text =
     typeof value === 'string'
@@ -106,6 +109,31 @@ describe('cdk.json environments naming a user pool', () => {
     [{ name: 'pool', issuer: 'https://idp.test', audience: 'a', profile: 'ping' }, 'issuers[0].profile is not a known profile'],
   ])('name the bad setting: %j', (issuer, message) => {
     expect(() => readEnvironment({ dev: { ...base, issuers: [issuer] } }, 'dev')).toThrow(`environments.dev.${message}`);
+  });
+
+  it('reach the deployed configuration: the stack hands the authorizer the pool as a cognito issuer, without audience', () => {
+    const settings = readEnvironment(
+      {
+        dev: {
+          ...base,
+          authorizerCacheTtlSeconds: 60,
+          issuers: [{ name: 'pool', userPoolId: 'eu-west-1_AbCdEf123', clientIds: ['4example2m1e5hsfl9vvjgdr3r'] }],
+        },
+      },
+      'dev',
+    );
+    const stack = new ScopegateStack(new App(), 'scopegate-dev', { env: { account: base.account, region: base.region }, settings });
+    const config = configurationOf(Template.fromStack(stack));
+    expect(config.issuers).toEqual([
+      expect.objectContaining({
+        issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
+        profile: 'cognito',
+        clientIds: ['4example2m1e5hsfl9vvjgdr3r'],
+        jwksFallbackUris: ['https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/openid-configuration'],
+      }),
+    ]);
+    expect((config.issuers as Record<string, unknown>[])[0]).not.toHaveProperty('audience');
+    expect(stack.node.validate()).toEqual([]);
   });
 
   it('builds the issuer URL of a user pool id in its region', () => {
