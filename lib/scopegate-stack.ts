@@ -110,6 +110,7 @@ export class ScopegateStack extends Stack {
       cacheTtl: Duration.seconds(s.authorizerCacheTtlSeconds),
       clockToleranceSeconds: s.clockToleranceSeconds,
       parameterName: `/scopegate/${s.name}/authorizer-config`,
+      tracing: s.tracing,
       enforcement: s.enforcement,
     });
 

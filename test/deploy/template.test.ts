@@ -150,6 +150,28 @@ describe.each(Object.keys(ENVIRONMENTS))('environment %s, synthesized with cdk.j
   });
 });
 
+describe('X-Ray tracing (environments.NAME.tracing)', () => {
+  it('turns on active tracing of both functions, and stays clean under cdk-nag', () => {
+    const environments = { traced: { ...(ENVIRONMENTS.dev as Record<string, unknown>), tracing: true } };
+    const app = new App({ context: { ...CDK_JSON.context, environments } });
+    const settings = readEnvironment(environments, 'traced');
+    const stack = new ScopegateStack(app, 'scopegate-traced', { env: { account: settings.account, region: settings.region }, settings });
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).filter((f) =>
+      /scopegate/.test(String((f as { Properties: { Description?: string } }).Properties.Description)),
+    );
+    expect(functions.length).toBe(1 + settings.issuers.length);
+    for (const f of functions)
+      expect((f as { Properties: { TracingConfig?: unknown } }).Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  it('is off by default', () => {
+    const { template } = synth('dev');
+    expect(JSON.stringify(template.findResources('AWS::Lambda::Function'))).not.toContain('TracingConfig');
+  });
+});
+
 describe('configuration size (SSM: Standard 4 KB, Advanced 8 KB)', () => {
   function authorizerWith(routes: number, tier?: ssm.ParameterTier) {
     const app = new App();
