@@ -245,7 +245,7 @@ export async function explainCommand(
   }
 
   if (values.json) {
-    out(JSON.stringify({ header, payload, verified, decisions: rows }, null, 2));
+    out(JSON.stringify({ header, payload, ...(issuer ? { profile: issuer.profile } : {}), verified, decisions: rows }, null, 2));
     return verified ? 0 : 1;
   }
   const first = rows[0];

@@ -337,6 +337,11 @@ function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerC
     value.jwksFallbackUris === undefined ? [] : stringList(value.jwksFallbackUris, `${field}.jwksFallbackUris`, true);
   for (const [i, uri] of jwksFallbackUris.entries()) httpsUrl(uri, `${field}.jwksFallbackUris[${i}]`);
   for (const warning of profile.warnings?.({ issuer, audience, clientIds }) ?? []) warnings.push(`${field}: ${warning}`);
+  if (audience.length === 0 && profileName !== 'cognito') {
+    warnings.push(
+      `${field}.audience: not set, so a token its clients hold for any other API of this issuer is accepted too; set the API's audience`,
+    );
+  }
   return {
     issuer,
     jwksUri,

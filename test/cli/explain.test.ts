@@ -108,6 +108,13 @@ describe('scopegate explain', () => {
       expect(text).toContain('issuer profile: cognito');
       expect(text).toContain('The token is not accepted: 401 invalid_token.token_use');
       expect(text).toContain('Why: this is a Cognito ID token (token_use "id"); send the access token.');
+      const json = JSON.parse((await explain('--token', idToken, '--config', file, '--ca', TLS.certPath, '--json')).text);
+      expect(json).toMatchObject({ profile: 'cognito', verified: false });
+      expect(json.decisions[0]).toMatchObject({
+        status: 401,
+        reason: 'invalid_token.token_use',
+        why: expect.stringContaining('Cognito ID token'),
+      });
       const access = signJwt(key, {
         iss: issuer,
         client_id: 'app-1',

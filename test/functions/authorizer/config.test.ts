@@ -151,6 +151,10 @@ describe('parseConfig', () => {
     expect(warn({ profile: 'okta', issuer: 'https://acme.okta.com' })[0]).toContain('org authorization server');
     expect(warn({ profile: 'okta', issuer: 'https://acme.okta.com/oauth2/default' })).toEqual([]);
     expect(warn({ profile: 'cognito', clientIds: ['c1'] })[0]).toContain('no aud claim');
+    expect(warn({ profile: 'cognito', audience: undefined, clientIds: ['c1'] })).toEqual([]);
+    expect(warn({ profile: 'okta', issuer: 'https://acme.okta.com/oauth2/default', audience: undefined, clientIds: ['c1'] })[0]).toContain(
+      'issuers[0].audience: not set, so a token its clients hold for any other API of this issuer is accepted too',
+    );
   });
 
   it('reports JSON syntax errors as configuration errors', () => {
