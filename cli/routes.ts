@@ -15,8 +15,9 @@ without a security requirement) is an error naming the operation.
 
 Options:
   --openapi FILE   the OpenAPI 3.0 or 3.1 document (YAML or JSON)
-  --scopes "a b"   also decide every route for a token holding exactly these scopes, and
-                   size the policy the authorizer would return for it
+  --scopes "a b"   also decide every route for a token holding exactly these scopes (the
+                   decision enforcement makes; report-only routes are marked), and size the
+                   policy the authorizer would return for it
   --json           machine-readable output
   -h, --help       this text
 
@@ -32,6 +33,7 @@ interface RouteLine {
   scopes?: string[];
   anyOf?: string[][];
   public: boolean;
+  enforcement?: 'enforce' | 'report-only';
   decision?: 'allow' | 'deny';
 }
 
@@ -42,9 +44,10 @@ function allowed(route: OpenApiRoute, granted: ReadonlySet<string>): boolean {
 }
 
 function requirementText(route: RouteLine): string {
-  if (route.public) return '(public)';
-  if (route.anyOf) return route.anyOf.map((set) => set.join(' ') || '(any valid token)').join('  |  ');
-  return route.scopes?.join(' ') || '(any valid token)';
+  const mode = route.enforcement === 'report-only' ? '  (report-only)' : '';
+  if (route.public) return `(public)${mode}`;
+  if (route.anyOf) return route.anyOf.map((set) => set.join(' ') || '(any valid token)').join('  |  ') + mode;
+  return (route.scopes?.join(' ') || '(any valid token)') + mode;
 }
 
 /** `scopegate routes`: returns the exit status. */
@@ -85,6 +88,7 @@ export async function routesCommand(argv: string[], out: (text: string) => void 
     path: r.path,
     ...(r.anyOf ? { anyOf: r.anyOf } : { scopes: r.scopes ?? [] }),
     public: r.public,
+    ...(r.enforcement ? { enforcement: r.enforcement } : {}),
   }));
   let policyBytes: number | undefined;
   let inexact: { kind: string; pattern: string }[] = [];
@@ -122,6 +126,8 @@ export async function routesCommand(argv: string[], out: (text: string) => void 
     text.push(
       `A token with "${values.scopes}" is allowed ${allowedCount} of ${lines.length} routes; the policy the authorizer returns for it is ${policyBytes} bytes.`,
     );
+    if (lines.some((l) => l.decision === 'deny' && l.enforcement === 'report-only'))
+      text.push('A report-only route that would deny lets the request through (policy for that request only) and logs the decision.');
     if (inexact.length > 0)
       text.push(`The policy is inexact for ${inexact.length} pattern(s): ${inexact.map((x) => `${x.kind} ${x.pattern}`).join(', ')}.`);
   }

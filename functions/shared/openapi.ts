@@ -23,6 +23,8 @@ export interface OpenApiRoute {
   anyOf?: string[][];
   /** `security: []`: no token asked; API Gateway does not call the authorizer. */
   public: boolean;
+  /** From the operation's `x-scopegate-enforcement` (`enforce` or `report-only`), when set. */
+  enforcement?: 'enforce' | 'report-only';
 }
 
 /** What a document says that scopegate cannot enforce, or cannot read; names the operation. */
@@ -36,6 +38,9 @@ export class OpenApiError extends ScopegateError {
     this.name = 'OpenApiError';
   }
 }
+
+/** The operation extension that sets a route's enforcement (a report-only rollout of some operations). */
+export const ENFORCEMENT_EXTENSION = 'x-scopegate-enforcement';
 
 /** The extension API Gateway reads for an operation on every method. */
 export const ANY_METHOD_EXTENSION = 'x-amazon-apigateway-any-method';
@@ -186,9 +191,13 @@ export function readOpenApiRoutes(document: unknown): OpenApiRoute[] {
         throw new OpenApiError(where, `the path ${(error as Error).message}`);
       }
       const security = readSecurity(operation.security !== undefined ? operation.security : doc.security, schemes, where);
-      if (security === 'public') routes.push({ method, path, scopes: [], public: true });
-      else if (security.length === 1) routes.push({ method, path, scopes: security[0] as string[], public: false });
-      else routes.push({ method, path, anyOf: security, public: false });
+      const mode = operation[ENFORCEMENT_EXTENSION];
+      if (mode !== undefined && mode !== 'enforce' && mode !== 'report-only')
+        throw new OpenApiError(where, `${ENFORCEMENT_EXTENSION} must be "enforce" or "report-only"`);
+      const enforcement = mode === undefined ? {} : { enforcement: mode as 'enforce' | 'report-only' };
+      if (security === 'public') routes.push({ method, path, scopes: [], public: true, ...enforcement });
+      else if (security.length === 1) routes.push({ method, path, scopes: security[0] as string[], public: false, ...enforcement });
+      else routes.push({ method, path, anyOf: security, public: false, ...enforcement });
     }
   }
   return routes;

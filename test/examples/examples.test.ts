@@ -128,8 +128,8 @@ describe('examples/openapi.ts', () => {
     expect(parameterRoutes(stack)).toEqual([
       { method: 'GET', path: '/pets', scopes: ['pets:read'] },
       { method: 'POST', path: '/pets', scopes: ['pets:write'] },
-      { method: 'GET', path: '/pets/{petId}', scopes: ['pets:read'] },
-      { method: '*', path: '/files/{proxy+}', scopes: ['pets:write'] },
+      { method: 'GET', path: '/pets/{petId}', anyOf: [['pets:read'], ['Pets.Read.All']] },
+      { method: '*', path: '/files/{proxy+}', scopes: ['pets:write'], enforcement: 'report-only' },
       { method: 'GET', path: '/health', scopes: [] },
     ]);
   });
@@ -144,11 +144,14 @@ describe('examples/openapi.ts', () => {
     expect(scheme).toMatchObject({ type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom' });
     expect(scheme['x-amazon-apigateway-authorizer']).toMatchObject({
       type: 'token',
-      authorizerResultTtlInSeconds: 300,
+      // A report-only operation turns the cache off, so every request is decided and logged.
+      authorizerResultTtlInSeconds: 0,
       identityValidationExpression: '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$',
     });
     expect(JSON.stringify(scheme['x-amazon-apigateway-authorizer'].authorizerUri)).toContain('ScopesFunction');
     expect(body.components.securitySchemes.oauth).toBeUndefined();
+    expect(body.components.securitySchemes.entra).toBeUndefined();
+    expect(body.paths['/pets/{petId}'].get.security).toEqual([{ scopegate: [] }]);
     expect(body.paths['/pets'].post.security).toEqual([{ scopegate: [] }]);
     expect(body.paths['/files/{proxy+}']['x-amazon-apigateway-any-method'].security).toEqual([{ scopegate: [] }]);
     expect(body.paths['/health'].get.security).toEqual([]);

@@ -59,6 +59,16 @@ describe('readOpenApiRoutes', () => {
     expect(routes).toEqual([{ method: '*', path: '/files/{proxy+}', scopes: ['pets:write'], public: false }]);
   });
 
+  it("reads x-scopegate-enforcement on an operation as that route's mode, and refuses other values", () => {
+    const routes = readOpenApiRoutes(
+      doc({ '/pets': { post: { security: [{ oauth: ['pets:write'] }], 'x-scopegate-enforcement': 'report-only' } } }),
+    );
+    expect(routes).toEqual([{ method: 'POST', path: '/pets', scopes: ['pets:write'], public: false, enforcement: 'report-only' }]);
+    expect(() => readOpenApiRoutes(doc({ '/pets': { get: { security: [], 'x-scopegate-enforcement': 'audit' } } }))).toThrow(
+      /GET \/pets: x-scopegate-enforcement must be "enforce" or "report-only"/,
+    );
+  });
+
   it.each([
     ['an API key', [{ key: [] }], /GET \/pets: security scheme "key" is an API key/],
     ['cookie authentication', [{ session: [] }], /GET \/pets: security scheme "session" is cookie authentication/],
