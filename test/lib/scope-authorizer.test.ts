@@ -272,3 +272,39 @@ describe('ScopeAuthorizer and OpenAPI exports', () => {
     ]);
   });
 });
+
+describe('ScopeAuthorizer across stacks', () => {
+  const issuers = [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }];
+  const document = {
+    openapi: '3.0.3',
+    info: { title: 'x', version: '1' },
+    components: { securitySchemes: { oauth: { type: 'oauth2', flows: {} } } },
+    paths: { '/orders': { get: { security: [{ oauth: ['orders:read'] }] } } },
+  };
+
+  it.each([
+    ['an OpenAPI document', (authz: ScopeAuthorizer, stack: Stack) => authz.specRestApi(stack, 'Api', { document })],
+    [
+      'an HTTP API',
+      (authz: ScopeAuthorizer, stack: Stack) =>
+        authz.addHttpRoutes(new apigwv2.HttpApi(stack, 'Api'), {
+          path: '/orders',
+          methods: [apigwv2.HttpMethod.GET],
+          integration: new HttpUrlIntegration('Orders', 'https://backend.test/orders'),
+          scopes: ['orders:read'],
+        }),
+    ],
+  ])('guards %s in another stack without a reference cycle, the invoke permission in the API stack', (_name, attach) => {
+    const app = new App();
+    const env = { account: '111111111111', region: 'eu-west-1' };
+    const authStack = new Stack(app, 'Auth', { env });
+    const apiStack = new Stack(app, 'Apis', { env });
+    const authz = new ScopeAuthorizer(authStack, 'Authz', { issuers });
+    attach(authz, apiStack);
+    app.synth();
+    expect(apiStack.dependencies).toContain(authStack);
+    expect(authStack.dependencies).not.toContain(apiStack);
+    Template.fromStack(apiStack).resourceCountIs('AWS::Lambda::Permission', 1);
+    Template.fromStack(authStack).resourceCountIs('AWS::Lambda::Permission', 0);
+  });
+});
