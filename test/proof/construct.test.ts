@@ -46,7 +46,7 @@ describe("the examples' route tables", () => {
     ['openapi', openapi.build],
   ])('%s: proven over every route set a token can satisfy', (_name, build) => {
     const { authorizer } = build(new App());
-    const config = readRouteConfig({ routes: authorizer.routeTable(), policyCacheTtlSeconds: 300 });
+    const config = readRouteConfig({ routes: authorizer.routeTable(), policyCacheTtlSeconds: authorizer.cacheTtlSeconds });
     const report = proveRouteTable(config.routes, { policyCacheTtlSeconds: config.policyCacheTtlSeconds });
     expect(report.cases.flatMap((c) => c.counterexamples)).toEqual([]);
     expect(report.exhaustive).toBe(true);
