@@ -1,5 +1,5 @@
-import { IntrospectionUnavailableError, InvalidTokenError, KeysUnavailableError } from '../shared/errors';
-import { Reason, type ReasonCode } from '../shared/reasons';
+import { InvalidTokenError, MalformedEventError, messageOf, reasonOf, type ScopegateError } from '../shared/errors';
+import { outcomeOf, Reason, type ReasonCode } from '../shared/reasons';
 import { type AuthorizerConfig, DEFAULT_ROUTE_PATH, type Enforcement, type RouteConfig } from './config';
 import type { JwksUriResolver } from './discovery';
 import type { Introspector } from './introspection';
@@ -55,13 +55,13 @@ export interface DecisionRecord {
 export type DecisionTarget = string | { routeArn: string; routeKey: string };
 
 /**
- * The outcome of {@link Authorizer.decide}: a policy to return, or an error class to throw.
- * `allowed` says whether API Gateway lets this request through (an HTTP API's `isAuthorized`).
+ * The outcome of {@link Authorizer.decide}: a policy to return, a 401, or a 500; which one
+ * follows from `record.reason` ({@link outcomeOf}). `allowed` says whether API Gateway lets
+ * this request through (an HTTP API's `isAuthorized`).
  */
 export type Decision =
   | { outcome: 'policy'; result: AuthorizerResult; record: DecisionRecord; allowed: boolean }
-  | { outcome: 'unauthorized'; record: DecisionRecord }
-  | { outcome: 'error'; record: DecisionRecord; error: Error };
+  | { outcome: 'unauthorized' | 'error'; record: DecisionRecord };
 
 /** Options of {@link Authorizer}. */
 export interface AuthorizerOptions {
@@ -142,47 +142,28 @@ export class Authorizer {
   async decide(authorization: string | undefined, target: DecisionTarget, request?: RequestBinding): Promise<Decision> {
     const started = performance.now();
     const latency = () => Math.round((performance.now() - started) * 1000) / 1000;
-    let token: VerifiedToken;
     try {
-      const { scheme, token: value } = extractCredentials(authorization, this.config.maxTokenBytes);
-      token = await this.verifier.verify(value);
-      this.senders.check(token, scheme, value, request, token.issuer.senderConstraint === 'required');
-      if (this.config.policyCacheTtlSeconds > 0 && isSenderBound(token)) {
-        // A cached answer is keyed on the Authorization value alone: it would let the token
-        // through again without a fresh proof or with another certificate.
-        throw new InvalidTokenError(
-          Reason.SenderConstraint,
-          'a sender-constrained token needs an uncached authorizer (policyCacheTtlSeconds 0)',
-        );
-      }
-    } catch (error) {
-      if (error instanceof InvalidTokenError) {
-        return {
-          outcome: 'unauthorized',
-          record: { reason: error.reason, effect: 'unauthorized', detail: error.message, latencyMs: latency() },
-        };
-      }
-      const reason =
-        error instanceof KeysUnavailableError
-          ? Reason.KeysUnavailable
-          : error instanceof IntrospectionUnavailableError
-            ? Reason.IntrospectionUnavailable
-            : Reason.Internal;
-      return {
-        outcome: 'error',
-        error: error as Error,
-        record: { reason, effect: 'error', detail: String((error as Error).message), latencyMs: latency() },
-      };
-    }
-    try {
+      const token = await this.authenticate(authorization, request);
       return this.decideFor(token, target, latency);
     } catch (error) {
-      return {
-        outcome: 'error',
-        error: error as Error,
-        record: { reason: Reason.Internal, effect: 'error', detail: String((error as Error).message), latencyMs: latency() },
-      };
+      return failure(error, latency());
     }
+  }
+
+  /** The verified token of an Authorization value, checked against its sender. Throws a {@link ScopegateError}. */
+  private async authenticate(authorization: string | undefined, request: RequestBinding | undefined): Promise<VerifiedToken> {
+    const { scheme, token: value } = extractCredentials(authorization, this.config.maxTokenBytes);
+    const token = await this.verifier.verify(value);
+    this.senders.check(token, scheme, value, request, token.issuer.senderConstraint === 'required');
+    if (this.config.policyCacheTtlSeconds > 0 && isSenderBound(token)) {
+      // A cached answer is keyed on the Authorization value alone: it would let the token
+      // through again without a fresh proof or with another certificate.
+      throw new InvalidTokenError(
+        Reason.SenderConstraint,
+        'a sender-constrained token needs an uncached authorizer (policyCacheTtlSeconds 0)',
+      );
+    }
+    return token;
   }
 
   /** The route of a REST method ARN: routed as API Gateway routes the path (never `$default`). */
@@ -204,7 +185,7 @@ export class Authorizer {
   /** The route of an HTTP API event: the one its `routeKey` names, never re-routed from a path. */
   private askedHttp(routeArn: string, routeKey: string): Asked {
     const stagePrefix = STAGE_PREFIX.exec(routeArn)?.[1];
-    if (stagePrefix === undefined) throw new Error(`not an execute-api route ARN: ${routeArn.slice(0, 200)}`);
+    if (stagePrefix === undefined) throw new MalformedEventError(`not an execute-api route ARN: ${routeArn.slice(0, 200)}`);
     let index = this.routeKeys.get(routeKey);
     if (index === undefined) {
       index = this.lookupRouteKey(routeKey);
@@ -343,6 +324,16 @@ export class Authorizer {
     }
     return { rendered, inexact: compiled.inexact };
   }
+}
+
+/**
+ * The decision for a request that failed before a policy could be had: by the error's
+ * reason code alone, a 401 (`invalid_token.*`) or a 500.
+ */
+export function failure(error: unknown, latencyMs: number): Decision {
+  const reason = reasonOf(error);
+  const outcome = outcomeOf(reason) === 'unauthorized' ? 'unauthorized' : 'error';
+  return { outcome, record: { reason, effect: outcome, detail: messageOf(error), latencyMs } };
 }
 
 /** Whether the token is bound to its sender: a DPoP key (`cnf.jkt`) or a certificate (`cnf.x5t#S256`). */

@@ -5,9 +5,9 @@ import type {
   APIGatewaySimpleAuthorizerWithContextResult,
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda';
-import { ConfigError } from '../shared/errors';
+import { ConfigError, messageOf } from '../shared/errors';
 import { Reason } from '../shared/reasons';
-import { Authorizer, type DecisionTarget } from './authorize';
+import { Authorizer, type Decision, type DecisionTarget } from './authorize';
 import { type AuthorizerConfig, parseConfigJson } from './config';
 import { type ConfigSource, InlineConfigSource, SsmConfigSource } from './config-source';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
@@ -169,40 +169,57 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
   telemetry();
 
   return async (event) => {
+    const decision = await decideEvent(event);
+    telemetry().decision(decision.record);
+    return respond(event, decision);
+  };
+
+  async function decideEvent(event: AuthorizerEvent): Promise<Decision> {
     const started = performance.now();
     let instance: Authorizer;
     try {
       instance = await authorizer();
     } catch (error) {
-      telemetry().decision({
+      // Whatever kept the configuration away (invalid, SSM unreachable), the answer is the same.
+      const record = {
         reason: Reason.ConfigUnavailable,
         effect: 'error',
-        detail: (error as Error).message,
+        detail: messageOf(error),
         latencyMs: performance.now() - started,
-      });
-      throw new Error('Authorizer configuration unavailable');
+      } as const;
+      return { outcome: 'error', record };
     }
     const request = requestOf(event);
-    const decision = await instance.decide(request.authorization, request.target, request.binding);
-    telemetry().decision(decision.record);
-    switch (decision.outcome) {
-      case 'policy':
-        if (isHttpApi(event)) {
-          // HTTP API simple response: the decision for this route only; cache per route
-          // by adding $context.routeKey to the identity sources (docs/attaching.md).
-          return {
-            isAuthorized: decision.allowed,
-            context: { ...decision.result.context, reason: decision.record.reason },
-          };
-        }
-        return decision.result;
-      case 'unauthorized':
-        // API Gateway turns exactly this message into a 401.
-        throw new Error('Unauthorized');
-      case 'error':
-        throw new Error(`Authorizer failure: ${decision.record.reason}`);
-    }
-  };
+    return instance.decide(request.authorization, request.target, request.binding);
+  }
+}
+
+/**
+ * The one place a decision becomes API Gateway's answer: the policy (REST) or simple response
+ * (HTTP API), the 401 (`Unauthorized`, the only message API Gateway turns into one), or a
+ * deliberate 500 naming the reason.
+ */
+function respond(event: AuthorizerEvent, decision: Decision): AuthorizerResponse {
+  switch (decision.outcome) {
+    case 'policy':
+      if (isHttpApi(event)) {
+        // HTTP API simple response: the decision for this route only; cache per route
+        // by adding $context.routeKey to the identity sources (docs/attaching.md).
+        return {
+          isAuthorized: decision.allowed,
+          context: { ...decision.result.context, reason: decision.record.reason },
+        };
+      }
+      return decision.result;
+    case 'unauthorized':
+      throw new Error('Unauthorized');
+    case 'error':
+      throw new Error(
+        decision.record.reason === Reason.ConfigUnavailable
+          ? 'Authorizer configuration unavailable'
+          : `Authorizer failure: ${decision.record.reason}`,
+      );
+  }
 }
 
 /** The Lambda entry point: configuration from the environment, Powertools telemetry. */

@@ -1,4 +1,4 @@
-import { ScopegateError } from '../shared/errors';
+import { MalformedEventError } from '../shared/errors';
 import { splitPath } from './routes';
 
 /** The parts of an API Gateway method ARN. */
@@ -17,7 +17,7 @@ const ARN = /^(arn:[a-z-]+:execute-api:[a-z0-9-]+:\d{12}:)([A-Za-z0-9]+)\/([^/]+
 /** Parse `arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/telemetry/s1`. */
 export function parseMethodArn(methodArn: string): MethodArn {
   const match = ARN.exec(methodArn);
-  if (match === null) throw new ScopegateError(`not an execute-api method ARN: ${methodArn.slice(0, 200)}`);
+  if (match === null) throw new MalformedEventError(`not an execute-api method ARN: ${methodArn.slice(0, 200)}`);
   const [, head, apiId, stage, method, path] = match as unknown as [string, string, string, string, string, string | undefined];
   return { stagePrefix: `${head}${apiId}/${stage}/`, apiId, stage, method, segments: splitPath(path ?? '') };
 }

@@ -1,7 +1,14 @@
-import type { InvalidTokenReason } from './reasons';
+import { type InvalidTokenReason, Reason, type ReasonCode } from './reasons';
 
-/** Root of every error scopegate raises on purpose. */
-export class ScopegateError extends Error {
+/**
+ * Root of every error scopegate raises on purpose. Each subclass carries a stable
+ * {@link ReasonCode} (as jose's errors carry `code`): the authorizer turns any error into a
+ * decision by its `reason` alone ({@link reasonOf}), never by its class.
+ */
+export abstract class ScopegateError extends Error {
+  /** The reason code of the outcome this error decides, as logged and counted. */
+  abstract readonly reason: ReasonCode;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ScopegateError';
@@ -20,8 +27,10 @@ export class InvalidTokenError extends ScopegateError {
   }
 }
 
-/** No signing keys could be had for a token (fetch failed, timed out, or the key set is invalid). */
+/** No signing keys could be had for a token (fetch failed, timed out, or the key set is invalid); a 500. */
 export class KeysUnavailableError extends ScopegateError {
+  readonly reason = Reason.KeysUnavailable;
+
   constructor(
     readonly jwksUri: string,
     message: string,
@@ -32,8 +41,10 @@ export class KeysUnavailableError extends ScopegateError {
   }
 }
 
-/** The introspection endpoint did not answer in time, or not with JSON. */
+/** The introspection endpoint did not answer in time, or not with JSON; a 500. */
 export class IntrospectionUnavailableError extends ScopegateError {
+  readonly reason = Reason.IntrospectionUnavailable;
+
   constructor(
     readonly endpoint: string,
     message: string,
@@ -46,6 +57,8 @@ export class IntrospectionUnavailableError extends ScopegateError {
 
 /** The configuration is invalid; `field` names the offending path, e.g. `issuers[0].audience`. */
 export class ConfigError extends ScopegateError {
+  readonly reason = Reason.ConfigUnavailable;
+
   constructor(
     readonly field: string,
     message: string,
@@ -55,8 +68,27 @@ export class ConfigError extends ScopegateError {
   }
 }
 
-/** An HTTP fetch failed: network error, timeout, status, size cap, or content. */
+/**
+ * API Gateway sent an event the authorizer cannot read (a method or route ARN that is not
+ * execute-api's). Not the caller's fault: a 500 (`internal_error`), never a policy.
+ */
+export class MalformedEventError extends ScopegateError {
+  readonly reason = Reason.Internal;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedEventError';
+  }
+}
+
+/**
+ * An HTTP fetch failed: network error, timeout, status, size cap, or content. Callers wrap
+ * it in the error of what was fetched ({@link KeysUnavailableError},
+ * {@link IntrospectionUnavailableError}); one that reaches a decision unwrapped is `internal_error`.
+ */
 export class FetchError extends ScopegateError {
+  readonly reason = Reason.Internal;
+
   constructor(
     readonly url: string,
     readonly kind: 'network' | 'timeout' | 'status' | 'too_large' | 'redirect' | 'content',
@@ -68,4 +100,14 @@ export class FetchError extends ScopegateError {
     this.status = options?.status;
   }
   readonly status: number | undefined;
+}
+
+/** The reason code of any thrown value: a {@link ScopegateError}'s own, else `internal_error`. */
+export function reasonOf(error: unknown): ReasonCode {
+  return error instanceof ScopegateError ? error.reason : Reason.Internal;
+}
+
+/** The message of any thrown value, for a decision's `detail`. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import type { HttpMethod } from '../authorizer/config';
 import { parseRouteTemplate } from '../authorizer/routes';
 import { ScopegateError } from './errors';
+import { Reason } from './reasons';
 
 /** One route an OpenAPI document yields. */
 export interface OpenApiRoute {
@@ -29,6 +30,9 @@ export interface OpenApiRoute {
 
 /** What a document says that scopegate cannot enforce, or cannot read; names the operation. */
 export class OpenApiError extends ScopegateError {
+  /** A document that cannot become a configuration. */
+  readonly reason = Reason.ConfigUnavailable;
+
   constructor(
     /** `"GET /pets/{petId}"`, or the document field concerned. */
     readonly location: string,

@@ -47,3 +47,15 @@ export type ReasonCode = (typeof Reason)[keyof typeof Reason];
 
 /** Reason codes that mean the token itself is not acceptable (HTTP 401). */
 export type InvalidTokenReason = Extract<ReasonCode, `invalid_token.${string}`>;
+
+/**
+ * What API Gateway is answered for a reason: a policy (an Allow, or a Deny it turns into a
+ * 403), a 401 (`invalid_token.*`), or a 500 (everything else). The one mapping from reason
+ * to outcome.
+ */
+export function outcomeOf(reason: ReasonCode): 'policy' | 'unauthorized' | 'error' {
+  if (reason.startsWith('invalid_token.')) return 'unauthorized';
+  return reason === Reason.Allow || reason === Reason.InsufficientScope || reason === Reason.StepUpRequired || reason === Reason.NoRoute
+    ? 'policy'
+    : 'error';
+}
