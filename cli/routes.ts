@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { compilePolicy, renderPolicy } from '../functions/authorizer/policy';
 import { parseRouteTemplate } from '../functions/authorizer/routes';
-import { missingScopes } from '../functions/authorizer/scopes';
+import { satisfiesAnyOf } from '../functions/authorizer/scopes';
 import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes } from '../functions/shared/openapi';
 
 export const ROUTES_HELP = `Usage: scopegate routes --openapi FILE [--scopes "a b"] [--json]
@@ -37,10 +37,9 @@ interface RouteLine {
   decision?: 'allow' | 'deny';
 }
 
+/** The authorizer's rule (one home: `satisfiesAnyOf`); a public route asks for nothing. */
 function allowed(route: OpenApiRoute, granted: ReadonlySet<string>): boolean {
-  if (route.public) return true;
-  if (route.anyOf) return route.anyOf.some((set) => missingScopes(set, granted).length === 0);
-  return missingScopes(route.scopes ?? [], granted).length === 0;
+  return route.public || satisfiesAnyOf(route.anyOf ?? [route.scopes ?? []], granted);
 }
 
 function requirementText(route: RouteLine): string {
