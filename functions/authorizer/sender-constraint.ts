@@ -108,56 +108,24 @@ export class SenderConstraintChecker {
     }
   }
 
+  /** RFC 9449 §4.3: the request's DPoP proof is well formed, signed by the key `jkt` names, for this request and token, and new. */
   private checkProof(request: RequestBinding, accessToken: string, jkt: string): void {
-    const proof = request.dpop;
-    if (proof === undefined || proof.length === 0 || proof.length > 4096) throw new InvalidTokenError(Reason.Dpop, 'no DPoP proof');
-    let header: Record<string, unknown>;
-    let payload: Record<string, unknown>;
-    try {
-      ({ header, payload } = decodeJwt(proof));
-    } catch {
-      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof is not a JWS');
-    }
-    if (header.typ !== 'dpop+jwt') throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof typ is not dpop+jwt');
-    const jwk = header.jwk;
-    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
-      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof has no jwk');
-    const key = jwk as Record<string, unknown>;
-    if ('d' in key || 'p' in key || 'k' in key) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof jwk holds private material');
-    const inspected = inspectJwk({ ...key, kid: 'dpop' });
-    if (inspected.alg === undefined || inspected.keyObject === undefined || header.alg !== inspected.alg) {
-      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof key is not usable with its alg');
-    }
-    try {
-      verifyJwtSync(
-        proof,
-        { ...key, alg: inspected.alg, use: 'sig' } as never,
-        { issuer: null, audience: null },
-        () => inspected.keyObject as never,
-      );
-    } catch {
-      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof signature is invalid');
-    }
+    const proof = readProof(request.dpop);
+    verifyProofSignature(proof);
     let thumbprint: string;
     try {
-      thumbprint = jwkThumbprint(key);
+      thumbprint = jwkThumbprint(proof.key);
     } catch {
       throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof key has no thumbprint');
     }
     if (thumbprint !== jkt) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof key is not the one the token is bound to');
-    if (payload.htm !== request.method) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof htm is not this method');
-    let htu: string;
-    try {
-      htu = normalizeHtu(String(payload.htu));
-    } catch {
-      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof htu is not a URL');
-    }
-    if (htu !== normalizeHtu(request.url)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof htu is not this URL');
     const nowSeconds = this.now() / 1000;
-    if (typeof payload.iat !== 'number' || Math.abs(nowSeconds - payload.iat) > this.windowSeconds) {
-      throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof iat is outside the window');
-    }
-    if (payload.ath !== b64urlSha256(accessToken)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof ath does not match the token');
+    checkProofClaims(proof.payload, request, accessToken, nowSeconds, this.windowSeconds);
+    this.acceptJti(jkt, proof.payload, nowSeconds);
+  }
+
+  /** The proof's `jti` is new for this key within the window (replay detection), and is remembered until the window ends. */
+  private acceptJti(jkt: string, payload: Record<string, unknown>, nowSeconds: number): void {
     const jti = payload.jti;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)
       throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof has no jti');
@@ -165,7 +133,7 @@ export class SenderConstraintChecker {
     const id = `${jkt}\n${jti}`;
     if (this.seenJtis.has(id)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof was already used (jti replay)');
     if (this.seenJtis.size >= this.maxJtis) this.seenJtis.delete(this.seenJtis.keys().next().value as string);
-    this.seenJtis.set(id, payload.iat + this.windowSeconds);
+    this.seenJtis.set(id, (payload.iat as number) + this.windowSeconds);
   }
 
   private forgetExpired(nowSeconds: number): void {
@@ -174,4 +142,70 @@ export class SenderConstraintChecker {
       this.seenJtis.delete(id);
     }
   }
+}
+
+/** A DPoP proof, decoded: the JWS, its header and payload, and the public JWK of its header. */
+interface Proof {
+  jws: string;
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  key: Record<string, unknown>;
+}
+
+/** The `DPoP` header value read as a proof: present, bounded, a JWS of `typ` `dpop+jwt` carrying a public JWK. */
+function readProof(value: string | undefined): Proof {
+  if (value === undefined || value.length === 0 || value.length > 4096) throw new InvalidTokenError(Reason.Dpop, 'no DPoP proof');
+  let header: Record<string, unknown>;
+  let payload: Record<string, unknown>;
+  try {
+    ({ header, payload } = decodeJwt(value));
+  } catch {
+    throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof is not a JWS');
+  }
+  if (header.typ !== 'dpop+jwt') throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof typ is not dpop+jwt');
+  const jwk = header.jwk;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof has no jwk');
+  const key = jwk as Record<string, unknown>;
+  if ('d' in key || 'p' in key || 'k' in key) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof jwk holds private material');
+  return { jws: value, header, payload, key };
+}
+
+/** The proof's key is usable with the proof's `alg`, and the proof is signed by it. */
+function verifyProofSignature(proof: Proof): void {
+  const inspected = inspectJwk({ ...proof.key, kid: 'dpop' });
+  if (inspected.alg === undefined || inspected.keyObject === undefined || proof.header.alg !== inspected.alg) {
+    throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof key is not usable with its alg');
+  }
+  try {
+    verifyJwtSync(
+      proof.jws,
+      { ...proof.key, alg: inspected.alg, use: 'sig' } as never,
+      { issuer: null, audience: null },
+      () => inspected.keyObject as never,
+    );
+  } catch {
+    throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof signature is invalid');
+  }
+}
+
+/** The proof is for this request (`htm`, `htu`), recent (`iat` within `windowSeconds`), and for this token (`ath`). */
+function checkProofClaims(
+  payload: Record<string, unknown>,
+  request: RequestBinding,
+  accessToken: string,
+  nowSeconds: number,
+  windowSeconds: number,
+): void {
+  if (payload.htm !== request.method) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof htm is not this method');
+  let htu: string;
+  try {
+    htu = normalizeHtu(String(payload.htu));
+  } catch {
+    throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof htu is not a URL');
+  }
+  if (htu !== normalizeHtu(request.url)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof htu is not this URL');
+  if (typeof payload.iat !== 'number' || Math.abs(nowSeconds - payload.iat) > windowSeconds) {
+    throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof iat is outside the window');
+  }
+  if (payload.ath !== b64urlSha256(accessToken)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof ath does not match the token');
 }
