@@ -141,28 +141,66 @@ async function discover(get: (url: string) => Promise<HttpResponse>, issuer: str
   return doc.jwks_uri;
 }
 
-/** Run the audit. Never throws for what the endpoints do: that becomes findings. */
+/** {@link AuditOptions} with their defaults. */
+interface AuditSettings {
+  now: () => number;
+  get: (url: string) => Promise<HttpResponse>;
+  minRsaBits: number;
+  allowed: readonly string[];
+  maxKeyAgeDays: number;
+  maxTtl: number;
+}
+
+function settingsOf(options: AuditOptions): AuditSettings {
+  return {
+    now: options.now ?? Date.now,
+    get: options.get ?? ((url: string) => httpGet(url, { timeoutMs: 5000, maxBytes: 262_144, ...options.http })),
+    minRsaBits: options.minRsaBits ?? DEFAULT_MIN_RSA_BITS,
+    allowed: options.allowedAlgorithms ?? SUPPORTED_ALGORITHMS,
+    maxKeyAgeDays: options.maxKeyAgeDays ?? 90,
+    maxTtl: options.maxCacheTtlSeconds ?? 3600,
+  };
+}
+
+/**
+ * Run the audit: find and fetch the key set, judge each key, record when each was first
+ * seen, check that a rotation can happen, and compare the mirror. Never throws for what the
+ * endpoints do: that becomes findings.
+ */
 export async function audit(options: AuditOptions): Promise<AuditReport> {
-  const now = options.now ?? Date.now;
-  const get = options.get ?? ((url: string) => httpGet(url, { timeoutMs: 5000, maxBytes: 262_144, ...options.http }));
-  const minRsaBits = options.minRsaBits ?? DEFAULT_MIN_RSA_BITS;
-  const allowed = options.allowedAlgorithms ?? SUPPORTED_ALGORITHMS;
-  const maxAgeMs = (options.maxKeyAgeDays ?? 90) * DAY_MS;
-  const maxTtl = options.maxCacheTtlSeconds ?? 3600;
-  const findings: Finding[] = [];
-  const firstSeen: Record<string, string> = { ...options.firstSeen };
+  const settings = settingsOf(options);
   const report: AuditReport = {
     issuer: options.issuer,
     jwksUri: options.jwksUri,
     mirrorUri: options.mirrorUri,
-    checkedAt: new Date(now()).toISOString(),
+    checkedAt: new Date(settings.now()).toISOString(),
     keys: [],
-    findings,
-    firstSeen,
+    findings: [],
+    firstSeen: { ...options.firstSeen },
     verifiedJwks: undefined,
     mirrorInSync: undefined,
   };
+  const fetched = await fetchKeySet(options, settings.get, report);
+  if (fetched === undefined) return report;
+  checkCacheTtl(fetched.response, settings.maxTtl, report.findings);
+  const inspected: InspectedKey[] = fetched.rawKeys.map((k) => inspectJwk(k, settings.minRsaBits));
+  const usable = judgeKeys(inspected, settings, report.findings);
+  summarizeKeys(inspected, usable, settings, report);
+  checkRotationReadiness(usable, report);
+  if (options.mirrorUri !== undefined) await compareMirror(settings.get, options.mirrorUri, report);
+  return report;
+}
 
+/**
+ * The issuer's key set (through discovery when no `jwksUri` is given) and the response it
+ * came in; `undefined`, with a finding, when it cannot be had or is not a key set.
+ */
+async function fetchKeySet(
+  options: AuditOptions,
+  get: AuditSettings['get'],
+  report: AuditReport,
+): Promise<{ rawKeys: unknown[]; response: HttpResponse } | undefined> {
+  const findings = report.findings;
   let jwksUri = options.jwksUri;
   if (jwksUri === undefined) {
     if (options.issuer === undefined) throw new Error('audit needs an issuer or a JWKS URI');
@@ -171,27 +209,28 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       report.jwksUri = jwksUri;
     } catch (error) {
       findings.push({ code: FindingCode.JwksUnreachable, severity: 'error', detail: `discovery failed: ${describe(error)}` });
-      return report;
+      return undefined;
     }
   }
-
   let fetched: { json: unknown; response: HttpResponse };
   try {
     fetched = await readJson(get, jwksUri);
   } catch (error) {
     const code = error instanceof FetchError && error.kind === 'content' ? FindingCode.JwksInvalid : FindingCode.JwksUnreachable;
     findings.push({ code, severity: 'error', detail: describe(error) });
-    return report;
+    return undefined;
   }
-  let rawKeys: unknown[];
   try {
-    rawKeys = readKeySet(fetched.json);
+    return { rawKeys: readKeySet(fetched.json), response: fetched.response };
   } catch (error) {
     findings.push({ code: FindingCode.JwksInvalid, severity: 'error', detail: describe(error) });
-    return report;
+    return undefined;
   }
+}
 
-  const ttl = cacheTtlSeconds(fetched.response);
+/** A key set cacheable for longer than `maxTtl` seconds hides a rotation that long. */
+function checkCacheTtl(response: HttpResponse, maxTtl: number, findings: Finding[]): void {
+  const ttl = cacheTtlSeconds(response);
   if (ttl !== undefined && ttl > maxTtl) {
     findings.push({
       code: FindingCode.CacheTtlTooLong,
@@ -199,8 +238,10 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       detail: `the key set may be cached for ${ttl} s, longer than ${maxTtl} s: a rotated key could stay unseen that long`,
     });
   }
+}
 
-  const inspected: InspectedKey[] = rawKeys.map((k) => inspectJwk(k, minRsaBits));
+/** Findings for each key (and for kids shared by several); returns the usable signing keys. */
+function judgeKeys(inspected: readonly InspectedKey[], settings: AuditSettings, findings: Finding[]): InspectedKey[] {
   const kidCounts = new Map<string, number>();
   for (const key of inspected) if (key.kid !== undefined) kidCounts.set(key.kid, (kidCounts.get(key.kid) ?? 0) + 1);
   for (const [kid, count] of kidCounts) {
@@ -208,48 +249,70 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   }
   const usable: InspectedKey[] = [];
   inspected.forEach((key, i) => {
-    const kid = key.kid;
-    const at = kid ?? `keys[${i}]`;
-    if ('d' in key.jwk || 'p' in key.jwk || 'k' in key.jwk) {
-      findings.push({ code: FindingCode.JwksInvalid, severity: 'error', kid, detail: `${at} publishes private or secret key material` });
-    }
-    if (key.problems.includes('not_an_object')) {
-      findings.push({ code: FindingCode.JwksInvalid, severity: 'error', detail: `${at} is not a JSON object` });
-      return;
-    }
-    if (key.problems.includes('non_signing_key')) {
-      findings.push({ code: FindingCode.NonSigningKey, severity: 'info', kid, detail: `${at} is not a signing key (use/key_ops)` });
-      return;
-    }
-    if (key.problems.includes('missing_kid')) {
-      findings.push({ code: FindingCode.MissingKid, severity: 'error', detail: `${at} has no kid: tokens signed with it cannot name it` });
-    }
-    if (key.problems.includes('unsupported_key') || key.problems.includes('alg_inconsistent')) {
-      findings.push({
-        code: FindingCode.DisallowedAlg,
-        severity: 'error',
-        kid,
-        detail: `${at} (kty ${String(key.jwk.kty)}, alg ${String(key.jwk.alg ?? '-')}) is not bound to an accepted signature algorithm`,
-      });
-    } else if (key.alg !== undefined && !allowed.includes(key.alg)) {
-      findings.push({
-        code: FindingCode.DisallowedAlg,
-        severity: 'error',
-        kid,
-        detail: `${at} is bound to ${key.alg}, which is not allowed`,
-      });
-    }
-    if (key.problems.includes('weak_key')) {
-      findings.push({ code: FindingCode.WeakKey, severity: 'error', kid, detail: `${at} is ${key.bits}-bit RSA, under ${minRsaBits}` });
-    }
-    if (key.problems.includes('invalid_key')) {
-      findings.push({ code: FindingCode.JwksInvalid, severity: 'error', kid, detail: `${at} is not a valid public key` });
-    }
-    const ok = key.problems.length === 0 && key.alg !== undefined && allowed.includes(key.alg) && (kidCounts.get(kid ?? '') ?? 0) === 1;
+    if (!judgeKey(key, key.kid ?? `keys[${i}]`, settings, findings)) return;
+    const ok =
+      key.problems.length === 0 && key.alg !== undefined && settings.allowed.includes(key.alg) && (kidCounts.get(key.kid ?? '') ?? 0) === 1;
     if (ok) usable.push(key);
   });
+  return usable;
+}
 
-  const nowMs = now();
+/** The findings of one key, `at` naming it; `false` when it is no signing key to judge further. */
+function judgeKey(key: InspectedKey, at: string, settings: AuditSettings, findings: Finding[]): boolean {
+  const kid = key.kid;
+  if ('d' in key.jwk || 'p' in key.jwk || 'k' in key.jwk) {
+    findings.push({ code: FindingCode.JwksInvalid, severity: 'error', kid, detail: `${at} publishes private or secret key material` });
+  }
+  if (key.problems.includes('not_an_object')) {
+    findings.push({ code: FindingCode.JwksInvalid, severity: 'error', detail: `${at} is not a JSON object` });
+    return false;
+  }
+  if (key.problems.includes('non_signing_key')) {
+    findings.push({ code: FindingCode.NonSigningKey, severity: 'info', kid, detail: `${at} is not a signing key (use/key_ops)` });
+    return false;
+  }
+  if (key.problems.includes('missing_kid')) {
+    findings.push({ code: FindingCode.MissingKid, severity: 'error', detail: `${at} has no kid: tokens signed with it cannot name it` });
+  }
+  if (key.problems.includes('unsupported_key') || key.problems.includes('alg_inconsistent')) {
+    findings.push({
+      code: FindingCode.DisallowedAlg,
+      severity: 'error',
+      kid,
+      detail: `${at} (kty ${String(key.jwk.kty)}, alg ${String(key.jwk.alg ?? '-')}) is not bound to an accepted signature algorithm`,
+    });
+  } else if (key.alg !== undefined && !settings.allowed.includes(key.alg)) {
+    findings.push({
+      code: FindingCode.DisallowedAlg,
+      severity: 'error',
+      kid,
+      detail: `${at} is bound to ${key.alg}, which is not allowed`,
+    });
+  }
+  if (key.problems.includes('weak_key')) {
+    findings.push({
+      code: FindingCode.WeakKey,
+      severity: 'error',
+      kid,
+      detail: `${at} is ${key.bits}-bit RSA, under ${settings.minRsaBits}`,
+    });
+  }
+  if (key.problems.includes('invalid_key')) {
+    findings.push({ code: FindingCode.JwksInvalid, severity: 'error', kid, detail: `${at} is not a valid public key` });
+  }
+  return true;
+}
+
+/** A summary of each key in the report, with when its kid was first seen (recorded now if new) and a finding when it is too old. */
+function summarizeKeys(
+  inspected: readonly InspectedKey[],
+  usable: readonly InspectedKey[],
+  settings: AuditSettings,
+  report: AuditReport,
+): void {
+  const nowMs = settings.now();
+  const maxAgeMs = settings.maxKeyAgeDays * DAY_MS;
+  const firstSeen = report.firstSeen;
   for (const key of inspected) {
     let seen: string | undefined;
     let ageDays: number | undefined;
@@ -259,11 +322,11 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       const ageMs = nowMs - Date.parse(seen as string);
       ageDays = Math.floor(ageMs / DAY_MS);
       if (ageMs > maxAgeMs) {
-        findings.push({
+        report.findings.push({
           code: FindingCode.KeyAgeExceeded,
           severity: 'warning',
           kid: key.kid,
-          detail: `${key.kid} was first seen ${ageDays} days ago, over ${options.maxKeyAgeDays ?? 90}`,
+          detail: `${key.kid} was first seen ${ageDays} days ago, over ${settings.maxKeyAgeDays}`,
         });
       }
     }
@@ -277,7 +340,14 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       ageDays,
     });
   }
+}
 
+/**
+ * Whether a rotation can happen without an outage: at least one usable key, and a second one
+ * published ahead. Sets `verifiedJwks` when the set holds usable keys and nothing invalid.
+ */
+function checkRotationReadiness(usable: readonly InspectedKey[], report: AuditReport): void {
+  const findings = report.findings;
   if (usable.length === 0) {
     findings.push({ code: FindingCode.JwksInvalid, severity: 'error', detail: 'the key set holds no usable signing key' });
   } else if (usable.length === 1) {
@@ -292,29 +362,29 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     (f) => f.severity === 'error' && (f.code === FindingCode.JwksInvalid || f.code === FindingCode.DuplicateKid),
   );
   if (usable.length > 0 && !invalid) report.verifiedJwks = { keys: usable.map((k) => publicJwk(k.jwk)) };
+}
 
-  if (options.mirrorUri !== undefined) {
-    try {
-      const mirror = await readJson(get, options.mirrorUri);
-      const mirrorKeys = readKeySet(mirror.json).filter((k): k is Record<string, unknown> => typeof k === 'object' && k !== null);
-      if (report.verifiedJwks !== undefined) {
-        report.mirrorInSync = keySetFingerprint(mirrorKeys) === keySetFingerprint(report.verifiedJwks.keys);
-        if (!report.mirrorInSync) {
-          const mirrorKids = mirrorKeys.map((k) => String(k.kid)).sort();
-          const issuerKids = report.verifiedJwks.keys.map((k) => String(k.kid)).sort();
-          findings.push({
-            code: FindingCode.MirrorStale,
-            severity: 'warning',
-            detail: `the mirror serves [${mirrorKids.join(', ')}], the issuer [${issuerKids.join(', ')}]`,
-          });
-        }
+/** Whether the mirror serves the issuer's verified key set; a finding when it does not or cannot be read. */
+async function compareMirror(get: AuditSettings['get'], mirrorUri: string, report: AuditReport): Promise<void> {
+  try {
+    const mirror = await readJson(get, mirrorUri);
+    const mirrorKeys = readKeySet(mirror.json).filter((k): k is Record<string, unknown> => typeof k === 'object' && k !== null);
+    if (report.verifiedJwks !== undefined) {
+      report.mirrorInSync = keySetFingerprint(mirrorKeys) === keySetFingerprint(report.verifiedJwks.keys);
+      if (!report.mirrorInSync) {
+        const mirrorKids = mirrorKeys.map((k) => String(k.kid)).sort();
+        const issuerKids = report.verifiedJwks.keys.map((k) => String(k.kid)).sort();
+        report.findings.push({
+          code: FindingCode.MirrorStale,
+          severity: 'warning',
+          detail: `the mirror serves [${mirrorKids.join(', ')}], the issuer [${issuerKids.join(', ')}]`,
+        });
       }
-    } catch (error) {
-      report.mirrorInSync = false;
-      findings.push({ code: FindingCode.MirrorStale, severity: 'warning', detail: `the mirror cannot be read: ${describe(error)}` });
     }
+  } catch (error) {
+    report.mirrorInSync = false;
+    report.findings.push({ code: FindingCode.MirrorStale, severity: 'warning', detail: `the mirror cannot be read: ${describe(error)}` });
   }
-  return report;
 }
 
 /** Whether a report holds an error finding (the CLI's exit status 1, the alarm). */
