@@ -1,6 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../functions/shared/metrics';
+import {
+  Dimension,
+  type DimensionName,
+  METRIC_NAMESPACE,
+  MetricName,
+  type ScopegateMetricName,
+  Service,
+} from '../functions/shared/metrics';
 import type { ReasonCode } from '../functions/shared/reasons';
 
 /**
@@ -39,7 +46,11 @@ export const ScopegateMetrics = {
    * A CloudWatch SEARCH over one scopegate metric, for dashboards. `dimensions` is the whole
    * dimension set the metric is emitted with, besides `service` (SEARCH matches exact sets).
    */
-  search(metricName: string, dimensions: readonly string[], label: string): cloudwatch.MathExpression {
+  search(
+    metricName: ScopegateMetricName,
+    dimensions: readonly Exclude<DimensionName, typeof Dimension.Service>[],
+    label: string,
+  ): cloudwatch.MathExpression {
     const schema = [METRIC_NAMESPACE, ...dimensions, Dimension.Service].join(',');
     return new cloudwatch.MathExpression({
       expression: `SEARCH('{${schema}} MetricName="${metricName}"', 'Sum', 300)`,
@@ -53,7 +64,7 @@ export const ScopegateMetrics = {
    * A CloudWatch SEARCH over one scopegate metric whatever its dimensions, for dashboards of
    * metrics whose dimension set may grow.
    */
-  searchAll(metricName: string, label: string): cloudwatch.MathExpression {
+  searchAll(metricName: ScopegateMetricName, label: string): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
       expression: `SEARCH('Namespace="${METRIC_NAMESPACE}" MetricName="${metricName}"', 'Sum', 300)`,
       label,

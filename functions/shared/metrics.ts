@@ -36,6 +36,9 @@ export const MetricName = {
   AuditRuns: 'AuditRuns',
 } as const;
 
+/** One of the {@link MetricName} values. */
+export type ScopegateMetricName = (typeof MetricName)[keyof typeof MetricName];
+
 /** Dimension names. */
 export const Dimension = {
   /** Added by Powertools to every metric: the {@link Service} name. */
@@ -46,3 +49,6 @@ export const Dimension = {
   /** The issuer a rotation checker audits (its `iss` URL), so two checkers never share a metric. */
   Issuer: 'issuer',
 } as const;
+
+/** One of the {@link Dimension} names. */
+export type DimensionName = (typeof Dimension)[keyof typeof Dimension];
