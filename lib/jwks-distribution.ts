@@ -8,13 +8,20 @@ import { Construct } from 'constructs';
 export interface JwksDistributionProps {
   /**
    * How long the edge keeps a key set when the object says nothing longer: tie it to the
-   * rotation settings, below the issuer's pre-publication window. Default 300 s.
+   * rotation settings, below the issuer's pre-publication window.
+   * @default Duration.minutes(5)
    */
-  defaultTtl?: Duration;
-  /** The longest the edge may keep a key set, whatever the object says. Default 3600 s. */
-  maxTtl?: Duration;
-  /** Keep the bucket when the stack is deleted. Default true. */
-  retain?: boolean;
+  readonly defaultTtl?: Duration;
+  /**
+   * The longest the edge may keep a key set, whatever the object says.
+   * @default Duration.hours(1)
+   */
+  readonly maxTtl?: Duration;
+  /**
+   * Keep the buckets when the stack is deleted.
+   * @default true
+   */
+  readonly retain?: boolean;
 }
 
 /**
@@ -23,9 +30,12 @@ export interface JwksDistributionProps {
  * checker publishes, so that many authorizers read keys from the edge.
  */
 export class JwksDistribution extends Construct {
-  readonly bucket: s3.Bucket;
-  readonly distribution: cloudfront.Distribution;
-  readonly cachePolicy: cloudfront.CachePolicy;
+  /** The bucket the rotation checkers publish to. */
+  readonly bucket: s3.IBucket;
+  /** The distribution that serves the bucket. */
+  readonly distribution: cloudfront.IDistribution;
+  /** The distribution's cache policy. */
+  readonly cachePolicy: cloudfront.ICachePolicy;
 
   constructor(scope: Construct, id: string, props: JwksDistributionProps = {}) {
     super(scope, id);

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { type Duration, Validations } from 'aws-cdk-lib';
+import { type Duration, type Size, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -13,18 +13,33 @@ export const PROJECT_ROOT = path.join(__dirname, '..');
 /** Options of {@link scopegateFunction}. */
 export interface ScopegateFunctionProps {
   /** Path of the handler below `functions/`, e.g. `authorizer/handler.ts`. */
-  entry: string;
-  description: string;
-  /** Memory in MiB. */
-  memorySize: number;
-  timeout: Duration;
-  environment?: Record<string, string>;
-  /** Days of log retention. Default one month. */
-  logRetention?: logs.RetentionDays;
-  /** X-Ray active tracing (adds `xray:PutTraceSegments`/`PutTelemetryRecords` to the role). Default false. */
-  tracing?: boolean;
-  /** Where failed asynchronous invocations go, after Lambda's retries. Default none. */
-  onFailure?: lambda.IDestination;
+  readonly entry: string;
+  /** The function's description; also names its role. */
+  readonly description: string;
+  /** Memory of the function (whole mebibytes). */
+  readonly memorySize: Size;
+  /** The function's timeout. */
+  readonly timeout: Duration;
+  /**
+   * Environment variables, besides `NODE_OPTIONS`.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Log retention of the function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * X-Ray active tracing (adds `xray:PutTraceSegments`/`PutTelemetryRecords` to the role).
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
+   * Where failed asynchronous invocations go, after Lambda's retries.
+   * @default - none
+   */
+  readonly onFailure?: lambda.IDestination;
 }
 
 /**
@@ -48,7 +63,7 @@ export function scopegateFunction(scope: Construct, id: string, props: Scopegate
     description: props.description,
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
-    memorySize: props.memorySize,
+    memorySize: props.memorySize.toMebibytes(),
     timeout: props.timeout,
     role,
     logGroup,

@@ -1,9 +1,9 @@
-import { type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -18,33 +18,59 @@ import { scopegateFunction } from './node-function';
 
 /** Properties of {@link RotationChecker}. */
 export interface RotationCheckerProps {
-  /** The issuer; OIDC discovery gives its key set. */
+  /** The issuer (its `iss`); OIDC discovery gives its key set unless `originJwksUri` is set. */
   readonly issuer: string;
-  /** The issuer's own key set URL, when discovery is not to be used. */
+  /**
+   * The issuer's own key set URL, when discovery is not to be used.
+   * @default - found by OIDC discovery of `issuer`
+   */
   readonly originJwksUri?: string;
   /** Where the verified copy is published. */
   readonly distribution: JwksDistribution;
   /** The object key of the copy, e.g. `ops/jwks.json`. */
   readonly objectKey: string;
-  /** How often to run. Default every hour. */
+  /**
+   * How often to run.
+   * @default Duration.hours(1)
+   */
   readonly schedule?: Duration;
-  /** Report keys older than this many days. Default 90. */
-  readonly maxKeyAgeDays?: number;
-  /** Report key set caching longer than this, in seconds. Default 3600. */
-  readonly maxCacheTtlSeconds?: number;
+  /**
+   * Report keys older than this (whole days).
+   * @default Duration.days(90)
+   */
+  readonly maxKeyAge?: Duration;
+  /**
+   * Report key set caching longer than this (whole seconds).
+   * @default Duration.hours(1)
+   */
+  readonly maxCacheTtl?: Duration;
   /**
    * `max-age` of the published copy (its `Cache-Control`), which the edge and every
-   * authorizer honour: keep it below the issuer's pre-publication window. Default 300 s
-   * (never above `maxCacheTtlSeconds`).
+   * authorizer honour: keep it below the issuer's pre-publication window. Never above
+   * `maxCacheTtl`.
+   * @default Duration.minutes(5)
    */
   readonly mirrorTtl?: Duration;
-  /** `Cache-Control` of the published copy; overrides `mirrorTtl`. Default from `mirrorTtl`. */
+  /**
+   * `Cache-Control` of the published copy; overrides `mirrorTtl`.
+   * @default - `public, max-age=<mirrorTtl>, stale-while-revalidate=60, stale-if-error=86400`
+   */
   readonly cacheControl?: string;
-  /** Where the alarm on error findings, failed runs and missing runs goes. */
+  /**
+   * Where the alarm on error findings, failed runs and missing runs goes.
+   * @default - the alarm has no action
+   */
   readonly alarmTopic?: sns.ITopic;
-  /** Run once at deploy (a CDK trigger after the distribution exists), so the mirror is seeded before the first request. Default true. */
+  /**
+   * Run once at deploy (a CDK trigger after the distribution exists), so the mirror is
+   * seeded before the first request.
+   * @default true
+   */
   readonly seedAtDeploy?: boolean;
-  /** X-Ray active tracing of the function. Default false. */
+  /**
+   * X-Ray active tracing of the function.
+   * @default false
+   */
   readonly tracing?: boolean;
 }
 
@@ -56,41 +82,46 @@ export interface RotationCheckerProps {
  * findings, failed runs and runs that did not happen.
  */
 export class RotationChecker extends Construct {
-  readonly function: NodejsFunction;
-  readonly stateParameter: ssm.StringParameter;
-  readonly alarm: cloudwatch.Alarm;
+  /** The checker function. */
+  readonly function: lambda.IFunction;
+  /** Where the checker keeps the first-seen time of each `kid`. */
+  readonly stateParameter: ssm.IStringParameter;
+  /** The alarm on error findings, failed runs and missing runs. */
+  readonly alarm: cloudwatch.IAlarm;
   /** Failed asynchronous runs (the schedule's), after Lambda's retries. */
-  readonly deadLetterQueue: sqs.Queue;
+  readonly deadLetterQueue: sqs.IQueue;
   /** The deploy-time run; undefined when `seedAtDeploy` is false. */
   readonly seed: triggers.Trigger | undefined;
 
   constructor(scope: Construct, id: string, props: RotationCheckerProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.stateParameter = new ssm.StringParameter(this, 'State', {
+    const stateParameter = new ssm.StringParameter(this, 'State', {
       description: `scopegate rotation checker state (first-seen kids) for ${props.issuer}`,
       stringValue: '{}',
       tier: ssm.ParameterTier.STANDARD,
     });
-    const maxCacheTtlSeconds = props.maxCacheTtlSeconds ?? 3600;
+    const maxCacheTtlSeconds = (props.maxCacheTtl ?? Duration.hours(1)).toSeconds();
     const mirrorTtlSeconds = Math.min((props.mirrorTtl ?? Duration.seconds(300)).toSeconds(), maxCacheTtlSeconds);
     const cacheControl = props.cacheControl ?? `public, max-age=${mirrorTtlSeconds}, stale-while-revalidate=60, stale-if-error=86400`;
-    this.deadLetterQueue = new sqs.Queue(this, 'FailedRuns', {
+    const deadLetterQueue = new sqs.Queue(this, 'FailedRuns', {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
+    Validations.of(deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: "This queue is the checker's on-failure destination (a dead-letter queue); it needs no DLQ of its own.",
     });
-    this.function = scopegateFunction(this, 'Function', {
+    this.stateParameter = stateParameter;
+    this.deadLetterQueue = deadLetterQueue;
+    const fn = scopegateFunction(this, 'Function', {
       entry: 'rotation-checker/handler.ts',
       description: `scopegate key-rotation checker for ${props.issuer}`,
-      memorySize: 256,
+      memorySize: Size.mebibytes(256),
       timeout: Duration.seconds(60),
       tracing: props.tracing,
-      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      onFailure: new destinations.SqsDestination(deadLetterQueue),
       environment: {
         ISSUER: props.originJwksUri ? '' : props.issuer,
         JWKS_URI: props.originJwksUri ?? '',
@@ -99,14 +130,15 @@ export class RotationChecker extends Construct {
         MIRROR_BUCKET: props.distribution.bucket.bucketName,
         MIRROR_KEY: props.objectKey,
         DISTRIBUTION_ID: props.distribution.distribution.distributionId,
-        STATE_PARAMETER: this.stateParameter.parameterName,
+        STATE_PARAMETER: stateParameter.parameterName,
         CACHE_CONTROL: cacheControl,
-        MAX_KEY_AGE_DAYS: String(props.maxKeyAgeDays ?? 90),
+        MAX_KEY_AGE_DAYS: String((props.maxKeyAge ?? Duration.days(90)).toDays()),
         MAX_CACHE_TTL_SECONDS: String(maxCacheTtlSeconds),
         POWERTOOLS_SERVICE_NAME: Service.RotationChecker,
       },
     });
-    this.function.addToRolePolicy(
+    this.function = fn;
+    fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: [props.distribution.bucket.arnForObjects(props.objectKey)],
@@ -116,10 +148,8 @@ export class RotationChecker extends Construct {
     // indistinguishable from a real denial. With it, a missing mirror is a 404 NoSuchKey. No
     // s3:prefix condition: S3 checks ListBucket for a missing-object answer without one, so
     // a prefix-conditioned grant would still give 403. The bucket holds public keys only.
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.distribution.bucket.bucketArn] }),
-    );
-    this.function.addToRolePolicy(
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.distribution.bucket.bucketArn] }));
+    fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['cloudfront:CreateInvalidation'],
         resources: [
@@ -132,8 +162,8 @@ export class RotationChecker extends Construct {
         ],
       }),
     );
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [this.stateParameter.parameterArn] }),
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [stateParameter.parameterArn] }),
     );
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
@@ -143,9 +173,9 @@ export class RotationChecker extends Construct {
     new scheduler.Schedule(this, 'Schedule', {
       description: `scopegate key-rotation audit of ${props.issuer}`,
       schedule: scheduler.ScheduleExpression.rate(schedule),
-      target: new targets.LambdaInvoke(this.function, { retryAttempts: 0, role: schedulerRole }),
+      target: new targets.LambdaInvoke(fn, { retryAttempts: 0, role: schedulerRole }),
     });
-    const fnId = stack.getLogicalId(this.function.node.defaultChild as CfnResource);
+    const fnId = stack.getLogicalId(fn.node.defaultChild as CfnResource);
     Validations.of(schedulerRole).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
       reason: 'Invoke permission on this one function and its versions (ARN:*), as grantInvoke writes it; nothing else.',
@@ -155,8 +185,8 @@ export class RotationChecker extends Construct {
       // Seed the mirror during the deploy, once the distribution, the bucket policy and the
       // state parameter exist: the first request after a deploy finds keys at the mirror.
       this.seed = new triggers.Trigger(this, 'SeedAtDeploy', {
-        handler: this.function,
-        executeAfter: [props.distribution, this.stateParameter],
+        handler: fn,
+        executeAfter: [props.distribution, stateParameter],
         executeOnHandlerChange: true,
         invocationType: triggers.InvocationType.REQUEST_RESPONSE,
         timeout: Duration.seconds(90),
@@ -175,12 +205,12 @@ export class RotationChecker extends Construct {
       usingMetrics: {
         findings: ScopegateMetrics.checker(MetricName.AuditErrors, props.issuer, period, 'Maximum'),
         runs: ScopegateMetrics.checker(MetricName.AuditRuns, props.issuer, period, 'Sum'),
-        failures: this.function.metricErrors({ period, statistic: 'Sum' }),
+        failures: fn.metricErrors({ period, statistic: 'Sum' }),
       },
       label: 'error findings, failed runs and missing runs',
       period,
     });
-    this.alarm = new cloudwatch.Alarm(this, 'Alarm', {
+    const alarm = new cloudwatch.Alarm(this, 'Alarm', {
       alarmDescription: `scopegate: the key-rotation audit of ${props.issuer} found errors, failed, or did not run. See docs/deploying.md, "Alarms".`,
       metric: errors,
       threshold: 1,
@@ -189,6 +219,7 @@ export class RotationChecker extends Construct {
       // No data at all (not even the function's own metrics) means no run: breach.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    if (props.alarmTopic) this.alarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+    this.alarm = alarm;
+    if (props.alarmTopic) alarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Annotations, Aws, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Lazy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -264,7 +264,7 @@ export class ScopeAuthorizer extends Construct {
     this.function = scopegateFunction(this, 'Function', {
       entry: 'authorizer/handler.ts',
       description: 'scopegate OAuth 2.0 scope authorizer',
-      memorySize: props.memorySize ?? 256,
+      memorySize: Size.mebibytes(props.memorySize ?? 256),
       timeout: Duration.seconds(10),
       environment: { AUTHZ_CONFIG_PARAMETER: this.parameter.parameterName, AUTHZ_CONFIG_TTL_SECONDS: '300' },
       tracing: props.tracing,

@@ -19,7 +19,8 @@ import { ScopeAuthorizer } from './scope-authorizer';
 
 /** Properties of {@link ScopegateStack}. */
 export interface ScopegateStackProps extends StackProps {
-  settings: EnvironmentSettings;
+  /** The environment's settings, read from `cdk.json` by `readEnvironment`. */
+  readonly settings: EnvironmentSettings;
 }
 
 /** The contract's example routes (`examples/routes.json`), deployed on the demo API with mock integrations. */
@@ -84,8 +85,8 @@ export class ScopegateStack extends Stack {
           distribution: this.jwks,
           objectKey: `${issuer.name}/jwks.json`,
           schedule: Duration.minutes(s.rotation.scheduleMinutes),
-          maxKeyAgeDays: s.rotation.maxKeyAgeDays,
-          maxCacheTtlSeconds: s.rotation.maxCacheTtlSeconds,
+          maxKeyAge: Duration.days(s.rotation.maxKeyAgeDays),
+          maxCacheTtl: Duration.seconds(s.rotation.maxCacheTtlSeconds),
           mirrorTtl: Duration.seconds(s.rotation.mirrorTtlSeconds),
           alarmTopic: topic,
           tracing: s.tracing,
