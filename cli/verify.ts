@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type AuthorizerConfig, parseConfig } from '../functions/authorizer/config';
+import { isJsonObject } from '../functions/shared/json';
 import { parseOpenApiText, readOpenApiRoutes } from '../functions/shared/openapi';
 import { type PolicyCompiler, type ProofCase, type ProofReport, proveRouteTable } from '../proof/prove';
 
@@ -30,8 +31,8 @@ const PLACEHOLDER_ISSUER = { issuer: 'https://issuer.invalid', jwksUri: 'https:/
 /** Read a configuration, or a bare route table, into a validated configuration (field errors name the field). */
 export function readRouteConfig(raw: unknown): AuthorizerConfig {
   if (Array.isArray(raw)) return parseConfig({ issuers: [PLACEHOLDER_ISSUER], routes: raw }).config;
-  if (typeof raw === 'object' && raw !== null && !('issuers' in raw)) {
-    return parseConfig({ ...(raw as Record<string, unknown>), issuers: [PLACEHOLDER_ISSUER] }).config;
+  if (isJsonObject(raw) && !('issuers' in raw)) {
+    return parseConfig({ ...raw, issuers: [PLACEHOLDER_ISSUER] }).config;
   }
   return parseConfig(raw).config;
 }

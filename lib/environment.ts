@@ -1,4 +1,5 @@
 import { isProfileName, type ProfileName } from '../functions/authorizer/profiles';
+import { isJsonObject } from '../functions/shared/json';
 import { cognitoIssuerUrl } from './cognito-issuer';
 
 /**
@@ -54,22 +55,16 @@ export interface EnvironmentSettings {
   tracing: boolean;
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * Read environment `name` from the `environments` context value. Throws an error that
  * names the environment and the missing or bad setting.
  */
 export function readEnvironment(environments: unknown, name: unknown): EnvironmentSettings {
-  if (!isObject(environments)) throw new Error('cdk.json has no "environments" context');
+  if (!isJsonObject(environments)) throw new Error('cdk.json has no "environments" context');
   const known = Object.keys(environments).join(', ');
   if (typeof name !== 'string' || name.length === 0) throw new Error(`choose an environment with -c env=NAME (known: ${known})`);
   const raw = environments[name];
-  if (!isObject(raw)) throw new Error(`environment "${name}" is not defined in cdk.json (known: ${known})`);
+  if (!isJsonObject(raw)) throw new Error(`environment "${name}" is not defined in cdk.json (known: ${known})`);
   const at = (field: string) => `environments.${name}.${field}`;
   const str = (v: unknown, field: string) => {
     if (typeof v !== 'string' || v.length === 0) throw new Error(`${at(field)} is missing or not a string`);
@@ -86,7 +81,7 @@ export function readEnvironment(environments: unknown, name: unknown): Environme
   const region = str(raw.region, 'region');
   if (!Array.isArray(raw.issuers) || raw.issuers.length === 0) throw new Error(`${at('issuers')} is missing or empty`);
   const issuers = raw.issuers.map((item, i): EnvironmentIssuer => {
-    if (!isObject(item)) throw new Error(`${at(`issuers[${i}]`)} must be an object`);
+    if (!isJsonObject(item)) throw new Error(`${at(`issuers[${i}]`)} must be an object`);
     const audience = item.audience === undefined ? [] : typeof item.audience === 'string' ? [item.audience] : item.audience;
     if (!Array.isArray(audience)) throw new Error(`${at(`issuers[${i}].audience`)} must be a string or a list`);
     const clientIds = item.clientIds === undefined ? undefined : item.clientIds;
@@ -127,8 +122,8 @@ export function readEnvironment(environments: unknown, name: unknown): Environme
       originJwksUri: item.originJwksUri as string | undefined,
     };
   });
-  const rotation = isObject(raw.rotation) ? raw.rotation : {};
-  const throttling = isObject(raw.throttling) ? raw.throttling : {};
+  const rotation = isJsonObject(raw.rotation) ? raw.rotation : {};
+  const throttling = isJsonObject(raw.throttling) ? raw.throttling : {};
   const maxCacheTtlSeconds = num(rotation.maxCacheTtlSeconds, 'rotation.maxCacheTtlSeconds', 3600, 60, 86400);
   const mirrorTtlSeconds = num(rotation.mirrorTtlSeconds, 'rotation.mirrorTtlSeconds', 300, 0, maxCacheTtlSeconds);
   if (raw.alarmEmail !== undefined) str(raw.alarmEmail, 'alarmEmail');

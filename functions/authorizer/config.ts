@@ -1,4 +1,6 @@
+import { assertJsonObject } from '../shared/assert';
 import { ConfigError } from '../shared/errors';
+import type { JsonObject } from '../shared/json';
 import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
 import { isProfileName, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles';
 import { parseRouteTemplate, type RouteTemplate } from './routes';
@@ -160,13 +162,7 @@ const SCOPE_SHAPE = /^[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+(?::[A-Za-z0-9_.*-]+)*$/;
 // RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function rejectUnknown(value: Json, field: string, known: readonly string[]): void {
+function rejectUnknown(value: JsonObject, field: string, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) throw new ConfigError(field ? `${field}.${key}` : key, `unknown field (known: ${known.join(', ')})`);
   }
@@ -239,7 +235,7 @@ function parseAlgorithms(value: unknown, field: string): SignatureAlgorithm[] {
 
 function parseIntrospection(value: unknown, field: string): IntrospectionConfig | undefined {
   if (value === undefined) return undefined;
-  if (!isObject(value)) throw new ConfigError(field, 'must be an object');
+  assertJsonObject(value, () => new ConfigError(field, 'must be an object'));
   const optional = [
     'clientSecret',
     'clientSecretParameter',
@@ -293,7 +289,7 @@ function claimList(value: unknown, field: string): string[] | undefined {
 }
 
 function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerConfig {
-  if (!isObject(value)) throw new ConfigError(field, 'must be an object');
+  assertJsonObject(value, () => new ConfigError(field, 'must be an object'));
   rejectUnknown(value, field, [
     'issuer',
     'profile',
@@ -374,7 +370,7 @@ function scopeList(value: unknown, field: string, warnings: string[]): string[] 
 }
 
 function parseRoute(value: unknown, field: string, warnings: string[], fallback: Enforcement): RouteConfig {
-  if (!isObject(value)) throw new ConfigError(field, 'must be an object');
+  assertJsonObject(value, () => new ConfigError(field, 'must be an object'));
   rejectUnknown(value, field, ['method', 'path', 'scopes', 'anyOf', 'maxAuthAgeSeconds', 'enforcement']);
   const rawMethod = str(value.method, `${field}.method`).toUpperCase();
   const method = rawMethod === 'ANY' ? '*' : rawMethod;
@@ -455,7 +451,7 @@ function checkIntrospectionRouting(issuers: IssuerConfig[]): void {
  */
 export function parseConfig(raw: unknown): ParsedConfig {
   const warnings: string[] = [];
-  if (!isObject(raw)) throw new ConfigError('(root)', 'the configuration must be a JSON object');
+  assertJsonObject(raw, () => new ConfigError('(root)', 'the configuration must be a JSON object'));
   rejectUnknown(raw, '', [
     'issuers',
     'routes',
@@ -506,7 +502,7 @@ export function parseConfig(raw: unknown): ParsedConfig {
     }
   });
   const jwksRaw = raw.jwks ?? {};
-  if (!isObject(jwksRaw)) throw new ConfigError('jwks', 'must be an object');
+  assertJsonObject(jwksRaw, () => new ConfigError('jwks', 'must be an object'));
   rejectUnknown(jwksRaw, 'jwks', ['maxBytes', 'timeoutMs', 'minRefetchIntervalSeconds', 'maxAgeSeconds']);
   return {
     warnings,

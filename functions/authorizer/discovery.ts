@@ -1,5 +1,6 @@
 import { KeysUnavailableError } from '../shared/errors';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
+import { isJsonObject } from '../shared/json';
 
 /** Fetches a JSON document; injected so tests and other transports can stand in. */
 export interface JsonFetcher {
@@ -30,10 +31,8 @@ export function discoveryUrl(issuer: string): string {
  * be an https URL. Throws an `Error` that says which check failed.
  */
 export function jwksUriFromDiscovery(document: unknown, issuer: string): string {
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    throw new Error('the discovery document is not a JSON object');
-  }
-  const doc = document as Record<string, unknown>;
+  if (!isJsonObject(document)) throw new Error('the discovery document is not a JSON object');
+  const doc = document;
   if (doc.issuer !== issuer) {
     throw new Error(`the discovery document names issuer ${JSON.stringify(doc.issuer).slice(0, 200)}, not ${issuer}`);
   }

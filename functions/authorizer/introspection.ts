@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
 import { FetchError, IntrospectionUnavailableError, InvalidTokenError } from '../shared/errors';
 import { httpSend, parseJsonBody } from '../shared/http';
+import { isJsonObject } from '../shared/json';
 import { Reason } from '../shared/reasons';
 import type { IntrospectionConfig } from './config';
 
@@ -70,10 +71,8 @@ export function httpsIntrospection(ca?: string | string[]): IntrospectionCall {
       response = await send();
     }
     const json = parseJsonBody(config.endpoint, response);
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      throw new FetchError(config.endpoint, 'content', 'the introspection answer is not a JSON object');
-    }
-    return json as IntrospectionAnswer;
+    if (!isJsonObject(json)) throw new FetchError(config.endpoint, 'content', 'the introspection answer is not a JSON object');
+    return json;
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { verifyJwtSync } from 'aws-jwt-verify/jwt-verifier';
 import { InvalidTokenError } from '../shared/errors';
+import { isJsonObject } from '../shared/json';
 import { inspectJwk } from '../shared/jwk-rules';
 import { Reason } from '../shared/reasons';
 import { decodeJwt } from './token';
@@ -163,9 +164,8 @@ function readProof(value: string | undefined): Proof {
     throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof is not a JWS');
   }
   if (header.typ !== 'dpop+jwt') throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof typ is not dpop+jwt');
-  const jwk = header.jwk;
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof has no jwk');
-  const key = jwk as Record<string, unknown>;
+  const key = header.jwk;
+  if (!isJsonObject(key)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof has no jwk');
   if ('d' in key || 'p' in key || 'k' in key) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof jwk holds private material');
   return { jws: value, header, payload, key };
 }

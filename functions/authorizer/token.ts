@@ -1,4 +1,5 @@
 import { InvalidTokenError } from '../shared/errors';
+import { isJsonObject } from '../shared/json';
 import { Reason } from '../shared/reasons';
 
 /** A compact JWS split into its parts, header and payload parsed but not trusted. */
@@ -39,10 +40,8 @@ function decodePart(part: string, what: string): Record<string, unknown> {
   } catch {
     throw new InvalidTokenError(Reason.Malformed, `the ${what} is not JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidTokenError(Reason.Malformed, `the ${what} is not a JSON object`);
-  }
-  return value as Record<string, unknown>;
+  if (!isJsonObject(value)) throw new InvalidTokenError(Reason.Malformed, `the ${what} is not a JSON object`);
+  return value;
 }
 
 /** Whether a bearer value has the shape of a compact JWS (three base64url parts). */

@@ -1,6 +1,7 @@
 import { JwtExpiredError, JwtInvalidSignatureAlgorithmError, JwtInvalidSignatureError, JwtNotBeforeError } from 'aws-jwt-verify/error';
 import { verifyJwtSync } from 'aws-jwt-verify/jwt-verifier';
 import { InvalidTokenError } from '../shared/errors';
+import { isJsonObject } from '../shared/json';
 import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
 import { Reason } from '../shared/reasons';
 import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from './config';
@@ -51,9 +52,8 @@ function checkTimes(
 function confirmation(payload: Record<string, unknown>): Record<string, unknown> | undefined {
   const cnf = payload.cnf;
   if (cnf === undefined) return undefined;
-  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))
-    throw new InvalidTokenError(Reason.Claims, 'the cnf claim is not an object');
-  return cnf as Record<string, unknown>;
+  if (!isJsonObject(cnf)) throw new InvalidTokenError(Reason.Claims, 'the cnf claim is not an object');
+  return cnf;
 }
 
 function optionalString(payload: Record<string, unknown>, claim: string): string | undefined {

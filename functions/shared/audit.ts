@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FetchError } from './errors';
 import { type HttpGetOptions, type HttpResponse, httpGet, parseJsonBody } from './http';
+import { isJsonObject } from './json';
 import {
   DEFAULT_MIN_RSA_BITS,
   type InspectedKey,
@@ -134,8 +135,8 @@ async function readJson(get: (url: string) => Promise<HttpResponse>, url: string
 async function discover(get: (url: string) => Promise<HttpResponse>, issuer: string): Promise<string> {
   const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   const { json } = await readJson(get, url);
-  const doc = json as Record<string, unknown>;
-  if (typeof doc !== 'object' || doc === null) throw new Error('the discovery document is not an object');
+  if (!isJsonObject(json)) throw new Error('the discovery document is not an object');
+  const doc = json;
   if (doc.issuer !== issuer) throw new Error(`the discovery document names issuer ${JSON.stringify(doc.issuer)}, not ${issuer}`);
   if (typeof doc.jwks_uri !== 'string') throw new Error('the discovery document has no jwks_uri');
   return doc.jwks_uri;
@@ -368,7 +369,7 @@ function checkRotationReadiness(usable: readonly InspectedKey[], report: AuditRe
 async function compareMirror(get: AuditSettings['get'], mirrorUri: string, report: AuditReport): Promise<void> {
   try {
     const mirror = await readJson(get, mirrorUri);
-    const mirrorKeys = readKeySet(mirror.json).filter((k): k is Record<string, unknown> => typeof k === 'object' && k !== null);
+    const mirrorKeys = readKeySet(mirror.json).filter(isJsonObject);
     if (report.verifiedJwks !== undefined) {
       report.mirrorInSync = keySetFingerprint(mirrorKeys) === keySetFingerprint(report.verifiedJwks.keys);
       if (!report.mirrorInSync) {

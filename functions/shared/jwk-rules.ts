@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { isJsonObject } from './json';
 
 /** Signature algorithms scopegate can verify (those of aws-jwt-verify). */
 export const SUPPORTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -86,10 +87,10 @@ export function boundAlgorithm(jwk: Record<string, unknown>): SignatureAlgorithm
  * curve, consistent in `alg`, parseable, and (RSA) at least `minRsaBits` long.
  */
 export function inspectJwk(value: unknown, minRsaBits = DEFAULT_MIN_RSA_BITS): InspectedKey {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     return { kid: undefined, alg: undefined, kty: undefined, bits: undefined, keyObject: undefined, problems: ['not_an_object'], jwk: {} };
   }
-  const jwk = value as Record<string, unknown>;
+  const jwk = value;
   const problems: KeyProblem[] = [];
   const kid = typeof jwk.kid === 'string' && jwk.kid.length > 0 ? jwk.kid : undefined;
   const kty = typeof jwk.kty === 'string' ? jwk.kty : undefined;
@@ -137,8 +138,8 @@ function curveBits(crv: unknown): number | undefined {
 
 /** Read a key set body: an object whose `keys` is an array. Returns the array, or throws a message. */
 export function readKeySet(json: unknown): unknown[] {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('the key set is not a JSON object');
-  const keys = (json as Record<string, unknown>).keys;
+  if (!isJsonObject(json)) throw new Error('the key set is not a JSON object');
+  const keys = json.keys;
   if (!Array.isArray(keys)) throw new Error('the key set has no "keys" array');
   return keys;
 }

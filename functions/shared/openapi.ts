@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import type { HttpMethod } from '../authorizer/config';
 import { parseRouteTemplate } from '../authorizer/routes';
 import { ScopegateError } from './errors';
+import { isJsonObject, type JsonObject } from './json';
 import { Reason } from './reasons';
 
 /** One route an OpenAPI document yields. */
@@ -60,31 +61,25 @@ const OPERATION_KEYS: Record<string, HttpMethod | '*'> = {
   [ANY_METHOD_EXTENSION]: '*',
 };
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The operations of a path item, keyed as in the document (`get`, `x-amazon-apigateway-any-method`…). */
-function operationsOf(pathItem: Json, path: string): [key: string, method: HttpMethod | '*', operation: Json][] {
-  const out: [string, HttpMethod | '*', Json][] = [];
+function operationsOf(pathItem: JsonObject, path: string): [key: string, method: HttpMethod | '*', operation: JsonObject][] {
+  const out: [string, HttpMethod | '*', JsonObject][] = [];
   for (const [key, value] of Object.entries(pathItem)) {
     const method = OPERATION_KEYS[key];
     if (method === undefined) {
       if (key === 'trace') throw new OpenApiError(`TRACE ${path}`, 'API Gateway does not route TRACE');
       continue;
     }
-    if (!isObject(value)) throw new OpenApiError(`${method} ${path}`, 'the operation must be an object');
+    if (!isJsonObject(value)) throw new OpenApiError(`${method} ${path}`, 'the operation must be an object');
     out.push([key, method, value]);
   }
   return out;
 }
 
 /** How one security scheme reads: a scope-bearing OAuth scheme, or why it cannot be enforced. */
-function schemeKind(schemes: Json, name: string, where: string): 'oauth' {
+function schemeKind(schemes: JsonObject, name: string, where: string): 'oauth' {
   const scheme = schemes[name];
-  if (!isObject(scheme)) throw new OpenApiError(where, `security scheme "${name}" is not defined in components.securitySchemes`);
+  if (!isJsonObject(scheme)) throw new OpenApiError(where, `security scheme "${name}" is not defined in components.securitySchemes`);
   if (typeof scheme.$ref === 'string') throw new OpenApiError(where, `security scheme "${name}" is a $ref; inline it`);
   const type = scheme.type;
   if (type === 'oauth2' || type === 'openIdConnect') return 'oauth';
@@ -111,7 +106,7 @@ function schemeKind(schemes: Json, name: string, where: string): 'oauth' {
  * Read one operation's effective security (operation level over the document's) into
  * alternatives: `[]` is public, `[[...]]` one set of scopes, more sets alternatives.
  */
-function readSecurity(security: unknown, schemes: Json, where: string): string[][] | 'public' {
+function readSecurity(security: unknown, schemes: JsonObject, where: string): string[][] | 'public' {
   if (security === undefined) {
     throw new OpenApiError(
       where,
@@ -123,7 +118,7 @@ function readSecurity(security: unknown, schemes: Json, where: string): string[]
   const alternatives: string[][] = [];
   let anonymous = false;
   security.forEach((requirement, i) => {
-    if (!isObject(requirement)) throw new OpenApiError(where, `security[${i}] must be an object`);
+    if (!isJsonObject(requirement)) throw new OpenApiError(where, `security[${i}] must be an object`);
     const names = Object.keys(requirement);
     if (names.length === 0) {
       anonymous = true;
@@ -160,13 +155,13 @@ function readSecurity(security: unknown, schemes: Json, where: string): string[]
   });
 }
 
-function openApiVersion(document: unknown): Json {
-  if (!isObject(document)) throw new OpenApiError('(document)', 'must be an object');
+function openApiVersion(document: unknown): JsonObject {
+  if (!isJsonObject(document)) throw new OpenApiError('(document)', 'must be an object');
   if (typeof document.openapi !== 'string' || !/^3\.[01]\./.test(document.openapi)) {
     const was = document.swagger !== undefined ? `swagger ${String(document.swagger)}` : `openapi ${JSON.stringify(document.openapi)}`;
     throw new OpenApiError('openapi', `an OpenAPI 3.0 or 3.1 document is required (this one is ${was})`);
   }
-  if (!isObject(document.paths)) throw new OpenApiError('paths', 'must be an object');
+  if (!isJsonObject(document.paths)) throw new OpenApiError('paths', 'must be an object');
   return document;
 }
 
@@ -181,11 +176,11 @@ function openApiVersion(document: unknown): Json {
  */
 export function readOpenApiRoutes(document: unknown): OpenApiRoute[] {
   const doc = openApiVersion(document);
-  const components = isObject(doc.components) ? doc.components : {};
-  const schemes = isObject(components.securitySchemes) ? components.securitySchemes : {};
+  const components = isJsonObject(doc.components) ? doc.components : {};
+  const schemes = isJsonObject(components.securitySchemes) ? components.securitySchemes : {};
   const routes: OpenApiRoute[] = [];
-  for (const [path, pathItem] of Object.entries(doc.paths as Json)) {
-    if (!isObject(pathItem)) throw new OpenApiError(`paths.${path}`, 'must be an object');
+  for (const [path, pathItem] of Object.entries(doc.paths as JsonObject)) {
+    if (!isJsonObject(pathItem)) throw new OpenApiError(`paths.${path}`, 'must be an object');
     if (typeof pathItem.$ref === 'string') throw new OpenApiError(`paths.${path}`, 'is a $ref; inline the path item');
     for (const [, method, operation] of operationsOf(pathItem, path)) {
       const where = `${method} ${path}`;
@@ -229,15 +224,15 @@ export const SCOPEGATE_SCHEME = 'scopegate';
  * OAuth schemes it replaces (which API Gateway does not enforce) are removed. Read the route
  * table from the original with {@link readOpenApiRoutes} first.
  */
-export function withScopegateAuthorizer(document: unknown, authorizer: OpenApiAuthorizer): Json {
+export function withScopegateAuthorizer(document: unknown, authorizer: OpenApiAuthorizer): JsonObject {
   const routes = readOpenApiRoutes(document);
-  const copy = structuredClone(document) as Json;
-  const components = isObject(copy.components) ? copy.components : {};
+  const copy = structuredClone(document) as JsonObject;
+  const components = isJsonObject(copy.components) ? copy.components : {};
   copy.components = components;
-  const schemes = isObject(components.securitySchemes) ? components.securitySchemes : {};
+  const schemes = isJsonObject(components.securitySchemes) ? components.securitySchemes : {};
   components.securitySchemes = schemes;
   for (const [name, scheme] of Object.entries(schemes)) {
-    if (isObject(scheme) && (scheme.type === 'oauth2' || scheme.type === 'openIdConnect')) delete schemes[name];
+    if (isJsonObject(scheme) && (scheme.type === 'oauth2' || scheme.type === 'openIdConnect')) delete schemes[name];
   }
   schemes[SCOPEGATE_SCHEME] = {
     type: 'apiKey',
@@ -248,8 +243,8 @@ export function withScopegateAuthorizer(document: unknown, authorizer: OpenApiAu
   };
   delete copy.security;
   const byOperation = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
-  for (const [path, pathItem] of Object.entries(copy.paths as Json)) {
-    for (const [, method, operation] of operationsOf(pathItem as Json, path)) {
+  for (const [path, pathItem] of Object.entries(copy.paths as JsonObject)) {
+    for (const [, method, operation] of operationsOf(pathItem as JsonObject, path)) {
       const route = byOperation.get(`${method} ${path}`) as OpenApiRoute;
       operation.security = route.public ? [] : [{ [SCOPEGATE_SCHEME]: [] }];
     }
