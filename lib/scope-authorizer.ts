@@ -10,6 +10,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { type AuthorizerConfig, parseConfig } from '../functions/authorizer/config';
 import type { ProfileName } from '../functions/authorizer/profiles';
+import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
 import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../functions/shared/openapi';
 import { routeTableProofErrors } from '../proof/prove';
 import { type CognitoUserPoolIssuer, resolveIssuer } from './cognito-issuer';
@@ -205,8 +206,7 @@ export interface RouteRow {
   enforcement?: Enforcement;
 }
 
-/** The regex API Gateway checks the Authorization value against before calling a TOKEN authorizer. */
-export const BEARER_VALIDATION_REGEX = '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$';
+export { BEARER_VALIDATION_REGEX };
 
 /** HTTP API identity sources: the route key keeps one route's cached answer off every other route. */
 export const HTTP_API_IDENTITY_SOURCES = ['$request.header.Authorization', '$context.routeKey'];

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseRouteTemplate, resolveRoute, splitPath } from '../functions/authorizer/routes';
+import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
 import { type EvaluablePolicy, evaluate } from './iam';
 
 /** The authorizer as the gateway calls it: a TOKEN event in, a policy out or a throw. */
@@ -43,7 +44,7 @@ export async function startGateway(options: GatewayOptions): Promise<{ url: stri
     template: parseRouteTemplate(r.path),
     path: r.path,
   }));
-  const regex = options.validationRegex ?? /^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$/;
+  const regex = options.validationRegex ?? new RegExp(BEARER_VALIDATION_REGEX);
   const cache = new Map<string, { at: number; result: Awaited<ReturnType<TokenAuthorizerHandler>> }>();
   const stats = { invocations: 0 };
 

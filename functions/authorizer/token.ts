@@ -1,3 +1,4 @@
+import { AUTHORIZATION_CREDENTIALS } from '../shared/authorization';
 import { InvalidTokenError } from '../shared/errors';
 import { isJsonObject } from '../shared/json';
 import { Reason } from '../shared/reasons';
@@ -9,7 +10,6 @@ export interface DecodedJwt {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-const CREDENTIALS = /^(bearer|dpop)[ \t]+([^\s]+)[ \t]*$/i;
 
 /**
  * Take the scheme and token out of an Authorization value: `Bearer` or `DPoP` (RFC 9449),
@@ -20,7 +20,7 @@ export function extractCredentials(value: string | undefined, maxBytes: number):
   if (value.length > maxBytes || Buffer.byteLength(value, 'utf8') > maxBytes) {
     throw new InvalidTokenError(Reason.TooLarge, `Authorization value over ${maxBytes} bytes`);
   }
-  const match = CREDENTIALS.exec(value);
+  const match = AUTHORIZATION_CREDENTIALS.exec(value);
   if (match === null) {
     const scheme = (/^\S+/.exec(value.trim())?.[0] ?? '').toLowerCase();
     if (scheme !== 'bearer' && scheme !== 'dpop') throw new InvalidTokenError(Reason.Scheme, 'the Authorization scheme is not Bearer');
