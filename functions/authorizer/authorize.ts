@@ -1,3 +1,4 @@
+import { BoundedMap } from '../shared/bounded-map';
 import { InvalidTokenError, MalformedEventError, messageOf, reasonOf, type ScopegateError } from '../shared/errors';
 import { outcomeOf, Reason, type ReasonCode } from '../shared/reasons';
 import { type AuthorizerConfig, DEFAULT_ROUTE_PATH, type Enforcement, type RouteConfig } from './config';
@@ -101,13 +102,13 @@ export class Authorizer {
   private readonly verifier: TokenVerifier;
   private readonly config: AuthorizerConfig;
   private readonly now: () => number;
-  private readonly compiled = new Map<string, CompiledPolicy>();
+  private readonly compiled = new BoundedMap<string, CompiledPolicy>(MAX_MEMO);
   /** Per-route scope verdicts by the token's scope list (before step-up). */
-  private readonly scopeVerdicts = new Map<string, boolean[]>();
+  private readonly scopeVerdicts = new BoundedMap<string, boolean[]>(MAX_MEMO);
   /** Indexes of the routes with `maxAuthAgeSeconds`. */
   private readonly stepUp: number[];
   private readonly senders: SenderConstraintChecker;
-  private readonly rendered = new Map<string, { policy: PolicyDocument; bytes: number }>();
+  private readonly rendered = new BoundedMap<string, { policy: PolicyDocument; bytes: number }>(MAX_MEMO);
   /** The routes with a resource path (all but `$default`), as the compiler and REST routing see them. */
   private readonly restRoutes: PolicyRoute[];
   /** Index in `config.routes` of each of {@link restRoutes}. */
@@ -115,7 +116,7 @@ export class Authorizer {
   /** Route index by `METHOD TEMPLATE_KEY` (`* $default` for the catch-all), for HTTP API route keys. */
   private readonly byRouteKey = new Map<string, number>();
   /** Route index by the raw `routeKey` of an event, memoized. */
-  private readonly routeKeys = new Map<string, number>();
+  private readonly routeKeys = new BoundedMap<string, number>(MAX_MEMO);
   private readonly anyReportOnly: boolean;
 
   constructor(options: AuthorizerOptions) {
@@ -189,7 +190,7 @@ export class Authorizer {
     let index = this.routeKeys.get(routeKey);
     if (index === undefined) {
       index = this.lookupRouteKey(routeKey);
-      remember(this.routeKeys, routeKey, index);
+      this.routeKeys.set(routeKey, index);
     }
     const space = routeKey.indexOf(' ');
     return {
@@ -224,7 +225,7 @@ export class Authorizer {
     if (byScope === undefined) {
       const granted = new Set(token.scopes);
       byScope = routes.map((route) => satisfiesAnyOf(route.anyOf, granted));
-      remember(this.scopeVerdicts, key, byScope);
+      this.scopeVerdicts.set(key, byScope);
     }
     let verdicts = byScope;
     if (this.stepUp.length > 0) {
@@ -313,14 +314,14 @@ export class Authorizer {
     if (compiled === undefined) {
       const index = this.restIndex;
       compiled = compilePolicy(this.restRoutes, (j) => verdicts[index[j] as number] === true);
-      remember(this.compiled, mask, compiled);
+      this.compiled.set(mask, compiled);
     }
     const renderKey = `${stagePrefix}|${mask}`;
     let rendered = this.rendered.get(renderKey);
     if (rendered === undefined) {
       const policy = renderPolicy(compiled, stagePrefix);
       rendered = { policy, bytes: Buffer.byteLength(JSON.stringify(policy)) };
-      remember(this.rendered, renderKey, rendered);
+      this.rendered.set(renderKey, rendered);
     }
     return { rendered, inexact: compiled.inexact };
   }
@@ -339,9 +340,4 @@ export function failure(error: unknown, latencyMs: number): Decision {
 /** Whether the token is bound to its sender: a DPoP key (`cnf.jkt`) or a certificate (`cnf.x5t#S256`). */
 function isSenderBound(token: VerifiedToken): boolean {
   return token.cnf !== undefined && (token.cnf.jkt !== undefined || token.cnf['x5t#S256'] !== undefined);
-}
-
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  if (map.size >= MAX_MEMO) map.delete(map.keys().next().value as string);
-  map.set(key, value);
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
+import { BoundedMap } from '../shared/bounded-map';
 import { FetchError, IntrospectionUnavailableError, InvalidTokenError } from '../shared/errors';
 import { httpSend, parseJsonBody } from '../shared/http';
 import { isJsonObject } from '../shared/json';
@@ -141,8 +142,7 @@ export class Introspector {
   private readonly call: IntrospectionCall;
   private readonly secrets: SecretReader;
   private readonly now: () => number;
-  private readonly maxEntries: number;
-  private readonly cache = new Map<string, { until: number; answer: IntrospectionAnswer }>();
+  private readonly cache: BoundedMap<string, { until: number; answer: IntrospectionAnswer }>;
   private readonly inflight = new Map<string, Promise<IntrospectionAnswer>>();
   private readonly credentials = new Map<IntrospectionConfig, Promise<Credentials>>();
   /** How many calls reached the endpoint, for tests and metrics. */
@@ -152,7 +152,7 @@ export class Introspector {
     this.call = options.call ?? httpsIntrospection();
     this.secrets = options.secrets ?? ssmSecretReader;
     this.now = options.now ?? Date.now;
-    this.maxEntries = options.maxEntries ?? 10_000;
+    this.cache = new BoundedMap(options.maxEntries ?? 10_000);
   }
 
   private credentialsFor(config: IntrospectionConfig): Promise<Credentials> {
@@ -198,10 +198,7 @@ export class Introspector {
     const now = this.now();
     let until = now + config.cacheMaxSeconds * 1000;
     if (typeof answer.exp === 'number') until = Math.min(until, answer.exp * 1000);
-    if (until > now) {
-      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(key, { until, answer });
-    }
+    if (until > now) this.cache.set(key, { until, answer });
     return answer;
   }
 }

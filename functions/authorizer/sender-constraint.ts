@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { verifyJwtSync } from 'aws-jwt-verify/jwt-verifier';
+import { BoundedMap } from '../shared/bounded-map';
 import { InvalidTokenError } from '../shared/errors';
 import { isJsonObject } from '../shared/json';
 import { inspectJwk } from '../shared/jwk-rules';
@@ -61,13 +62,13 @@ export function normalizeHtu(url: string): string {
 export class SenderConstraintChecker {
   private readonly windowSeconds: number;
   private readonly now: () => number;
-  private readonly maxJtis: number;
-  private readonly seenJtis = new Map<string, number>();
+  /** Each proof's `jkt` and `jti`, to the second its `iat` leaves the window, oldest first. */
+  private readonly seenJtis: BoundedMap<string, number>;
 
   constructor(options: SenderConstraintOptions = {}) {
     this.windowSeconds = options.dpopWindowSeconds ?? 60;
     this.now = options.now ?? Date.now;
-    this.maxJtis = options.maxJtis ?? 100_000;
+    this.seenJtis = new BoundedMap(options.maxJtis ?? 100_000);
   }
 
   /**
@@ -133,7 +134,6 @@ export class SenderConstraintChecker {
     this.forgetExpired(nowSeconds);
     const id = `${jkt}\n${jti}`;
     if (this.seenJtis.has(id)) throw new InvalidTokenError(Reason.Dpop, 'the DPoP proof was already used (jti replay)');
-    if (this.seenJtis.size >= this.maxJtis) this.seenJtis.delete(this.seenJtis.keys().next().value as string);
     this.seenJtis.set(id, (payload.iat as number) + this.windowSeconds);
   }
 
