@@ -5,8 +5,8 @@ import { type AuthorizerConfig, parseConfigJson } from '../functions/authorizer/
 import { HttpsJsonFetcher, JwksUriResolver } from '../functions/authorizer/discovery';
 import { HttpsJwksFetcher, KeyStore } from '../functions/authorizer/key-store';
 import { PROFILES } from '../functions/authorizer/profiles';
+import { grantedScopes } from '../functions/authorizer/scopes';
 import { decodeJwt } from '../functions/authorizer/token';
-import { grantedScopes } from '../functions/authorizer/verify';
 import type { ReasonCode } from '../functions/shared/reasons';
 
 export const EXPLAIN_HELP = `Usage: scopegate explain --token JWT [--config FILE] [--route "METHOD /path"] [options]

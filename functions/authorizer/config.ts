@@ -4,6 +4,7 @@ import type { JsonObject } from '../shared/json';
 import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
 import { isProfileName, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles';
 import { parseRouteTemplate, type RouteTemplate } from './routes';
+import { isScopeToken } from './scopes';
 
 /** HTTP methods API Gateway REST APIs route (its `ANY` is `*` here). */
 export const HTTP_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
@@ -159,8 +160,6 @@ export interface ParsedConfig {
 
 const BROAD_SCOPES = new Set(['admin', 'root', 'all', '*', 'superuser', 'full_access', 'full-access', 'write', 'read']);
 const SCOPE_SHAPE = /^[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+(?::[A-Za-z0-9_.*-]+)*$/;
-// RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 function rejectUnknown(value: JsonObject, field: string, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
@@ -358,7 +357,7 @@ function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerC
 function scopeList(value: unknown, field: string, warnings: string[]): string[] {
   const scopes = stringList(value, field, true);
   scopes.forEach((scope, i) => {
-    if (!SCOPE_TOKEN.test(scope))
+    if (!isScopeToken(scope))
       throw new ConfigError(`${field}[${i}]`, `${JSON.stringify(scope)} is not a valid scope token (RFC 6749 §3.3)`);
     if (BROAD_SCOPES.has(scope.toLowerCase())) {
       warnings.push(`${field}[${i}]: "${scope}" is a broad scope; prefer granular resource:action scopes`);

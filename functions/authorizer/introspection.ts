@@ -5,6 +5,7 @@ import { FetchError, IntrospectionUnavailableError, InvalidTokenError } from '..
 import { httpSend, parseJsonBody } from '../shared/http';
 import { isJsonObject } from '../shared/json';
 import { Reason } from '../shared/reasons';
+import { checkAudience } from './claims';
 import type { IntrospectionConfig } from './config';
 
 /** An RFC 7662 answer, parsed; the caller checks `active`, `iss`, `aud`, `exp`. */
@@ -108,18 +109,8 @@ export function checkAccessTokenAnswer(config: IntrospectionConfig, answer: Intr
     throw new InvalidTokenError(Reason.Type, 'the introspection answer does not say the token is an access token (token_type)');
   }
   // An issuer configured by clientIds alone has no audience to match; its client check applies.
-  if (audience.length === 0) return;
-  if (answer.aud === undefined) {
-    if (config.omitsAudience) return;
-    throw new InvalidTokenError(
-      Reason.Audience,
-      'the introspection answer names no audience (set introspection.omitsAudience if the AS never does)',
-    );
-  }
-  const audiences = typeof answer.aud === 'string' ? [answer.aud] : answer.aud;
-  if (!Array.isArray(audiences) || !audiences.some((a) => typeof a === 'string' && audience.includes(a))) {
-    throw new InvalidTokenError(Reason.Audience, 'the token is not for this audience');
-  }
+  if (answer.aud === undefined && config.omitsAudience) return;
+  checkAudience(answer.aud, audience, 'the introspection answer names no audience (set introspection.omitsAudience if the AS never does)');
 }
 
 /** Options of {@link Introspector}. */

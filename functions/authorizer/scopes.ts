@@ -51,6 +51,22 @@ export function readScopes(payload: Record<string, unknown>, claim: ScopeClaim |
 }
 
 /**
+ * The scopes a token grants from its issuer's permission claims: every value of each claim
+ * (Entra `scp` and `roles`, Auth0 `scope` and `permissions`…), each claim read by
+ * {@link readScopes}; `undefined` claims mean `scope`, then `scp`.
+ */
+export function grantedScopes(payload: Record<string, unknown>, claims: readonly string[] | undefined): string[] {
+  if (claims === undefined || claims.length === 0) return readScopes(payload, undefined);
+  if (claims.length === 1) return readScopes(payload, claims[0]);
+  const granted: string[] = [];
+  for (const claim of claims) {
+    if (payload[claim] === undefined) continue;
+    for (const scope of readScopes(payload, claim)) if (!granted.includes(scope)) granted.push(scope);
+  }
+  return granted;
+}
+
+/**
  * A memo key for a list of scopes that no other list shares: the scopes joined by a space
  * when each is a scope token (no space, never empty), which {@link readScopes} guarantees;
  * otherwise a newline and their JSON, which no join of scope tokens can equal (a scope

@@ -1,15 +1,15 @@
 import { JwtExpiredError, JwtInvalidSignatureAlgorithmError, JwtInvalidSignatureError, JwtNotBeforeError } from 'aws-jwt-verify/error';
 import { verifyJwtSync } from 'aws-jwt-verify/jwt-verifier';
 import { InvalidTokenError } from '../shared/errors';
-import { isJsonObject } from '../shared/json';
 import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
 import { Reason } from '../shared/reasons';
+import { checkAudience, checkClient, checkTimes, clientOf, confirmation, optionalNumber, optionalString } from './claims';
 import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from './config';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { checkAccessTokenAnswer, type Introspector, introspectingIssuerFor } from './introspection';
 import type { KeySources, KeyStore } from './key-store';
 import { PROFILES } from './profiles';
-import { readScopes } from './scopes';
+import { grantedScopes, readScopes } from './scopes';
 import { decodeJwt, looksLikeJwt } from './token';
 
 /** A token that passed every check, with what the decision needs of it. */
@@ -28,83 +28,6 @@ export interface VerifiedToken {
   exp: number | undefined;
   /** The confirmation claim (RFC 7800): `x5t#S256` (RFC 8705) or `jkt` (RFC 9449), when present. */
   cnf: Record<string, unknown> | undefined;
-}
-
-/**
- * `exp` and `nbf` against the clock, with the tolerance: an `exp` in the past or an `nbf` in
- * the future is refused, and so is a missing `exp` when `requireExp`. Returns `exp`.
- */
-function checkTimes(
-  claims: Record<string, unknown>,
-  nowSeconds: number,
-  toleranceSeconds: number,
-  requireExp: boolean,
-): number | undefined {
-  const exp = optionalNumber(claims, 'exp');
-  if (exp === undefined && requireExp) throw new InvalidTokenError(Reason.MissingExp, 'the token has no exp');
-  if (exp !== undefined && exp + toleranceSeconds < nowSeconds) throw new InvalidTokenError(Reason.Expired, 'the token has expired');
-  const nbf = optionalNumber(claims, 'nbf');
-  if (nbf !== undefined && nbf - toleranceSeconds > nowSeconds)
-    throw new InvalidTokenError(Reason.NotYetValid, 'the token is not valid yet');
-  return exp;
-}
-
-function confirmation(payload: Record<string, unknown>): Record<string, unknown> | undefined {
-  const cnf = payload.cnf;
-  if (cnf === undefined) return undefined;
-  if (!isJsonObject(cnf)) throw new InvalidTokenError(Reason.Claims, 'the cnf claim is not an object');
-  return cnf;
-}
-
-function optionalString(payload: Record<string, unknown>, claim: string): string | undefined {
-  const value = payload[claim];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new InvalidTokenError(Reason.Claims, `the ${claim} claim is not a string`);
-  return value;
-}
-
-/**
- * The scopes a token grants from its issuer's permission claims: every value of each claim
- * (Entra `scp` and `roles`, Auth0 `scope` and `permissions`…), each claim read by
- * {@link readScopes}; `undefined` claims mean `scope`, then `scp`.
- */
-export function grantedScopes(payload: Record<string, unknown>, claims: readonly string[] | undefined): string[] {
-  if (claims === undefined || claims.length === 0) return readScopes(payload, undefined);
-  if (claims.length === 1) return readScopes(payload, claims[0]);
-  const granted: string[] = [];
-  for (const claim of claims) {
-    if (payload[claim] === undefined) continue;
-    for (const scope of readScopes(payload, claim)) if (!granted.includes(scope)) granted.push(scope);
-  }
-  return granted;
-}
-
-/** The token's client: the first of the issuer's client claims present, as a string. */
-export function clientOf(payload: Record<string, unknown>, claims: readonly string[]): string | undefined {
-  for (const claim of claims) {
-    const value = optionalString(payload, claim);
-    if (value !== undefined) return value;
-  }
-  return undefined;
-}
-
-/** `clientIds`, when configured, must name the token's client. */
-function checkClient(issuer: IssuerConfig, clientId: string | undefined): void {
-  if (issuer.clientIds === undefined) return;
-  if (clientId === undefined) {
-    throw new InvalidTokenError(Reason.Client, `the token names no client (${issuer.clientClaims.join(' or ')}), and clientIds is set`);
-  }
-  if (!issuer.clientIds.includes(clientId)) {
-    throw new InvalidTokenError(Reason.Client, `client ${clientId.slice(0, 100)} is not one of this issuer's clientIds`);
-  }
-}
-
-function optionalNumber(payload: Record<string, unknown>, claim: string): number | undefined {
-  const value = payload[claim];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw new InvalidTokenError(Reason.Claims, `the ${claim} claim is not a number`);
-  return value;
 }
 
 /**
@@ -203,7 +126,6 @@ export class TokenVerifier {
       throw new InvalidTokenError(Reason.Issuer, 'the answer names another issuer');
     checkAccessTokenAnswer(issuer.introspection as NonNullable<IssuerConfig['introspection']>, answer, issuer.audience);
     const exp = checkTimes(answer, now, tolerance, false);
-    const scope = answer.scope;
     const clientId = optionalString(answer, 'client_id');
     checkClient(issuer, clientId);
     return {
@@ -212,7 +134,8 @@ export class TokenVerifier {
       alg: 'introspection',
       sub: optionalString(answer, 'sub'),
       clientId,
-      scopes: typeof scope === 'string' ? readScopes(answer, 'scope') : [],
+      // RFC 7662 §2.2: `scope`, a space-separated string; anything else is refused, as in a JWT.
+      scopes: readScopes(answer, 'scope'),
       authTime: optionalNumber(answer, 'auth_time') ?? optionalNumber(answer, 'iat'),
       exp,
       cnf: confirmation(answer),
@@ -275,16 +198,7 @@ export class TokenVerifier {
       throw new InvalidTokenError(Reason.IssuedInFuture, 'the token was issued in the future');
     // The profile's access-token rule first: an ID token is named as such, whatever its aud.
     PROFILES[issuer.profile].checkTokenUse?.(payload);
-    if (issuer.audience.length > 0) {
-      const aud = payload.aud;
-      const audiences = typeof aud === 'string' ? [aud] : aud;
-      if (!Array.isArray(audiences) || !audiences.every((a) => typeof a === 'string')) {
-        throw new InvalidTokenError(aud === undefined ? Reason.Audience : Reason.Claims, 'the aud claim is missing or malformed');
-      }
-      if (!audiences.some((a) => issuer.audience.includes(a as string))) {
-        throw new InvalidTokenError(Reason.Audience, 'the token is not for this audience');
-      }
-    }
+    checkAudience(payload.aud, issuer.audience);
     const clientId = clientOf(payload, issuer.clientClaims);
     checkClient(issuer, clientId);
     const authTime = optionalNumber(payload, 'auth_time');
