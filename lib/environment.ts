@@ -1,4 +1,7 @@
-import { isProfileName, type ProfileName } from '../functions/authorizer/profiles';
+import { ENFORCEMENTS, type Enforcement } from '../functions/authorizer/config';
+import { isProfileName, PROFILE_NAMES, type ProfileName } from '../functions/authorizer/profiles';
+import { ConfigError } from '../functions/shared/errors';
+import { assertObject, int, oneOf, str, stringList } from '../functions/shared/fields';
 import { isJsonObject } from '../functions/shared/json';
 import { cognitoIssuerUrl } from './cognito-issuer';
 
@@ -50,7 +53,7 @@ export interface EnvironmentSettings {
   /** Deploy the demo API with the contract's example routes. */
   demoApi: boolean;
   /** `report-only` lets valid tokens through and logs what would be denied (docs/attaching.md). Default `enforce`. */
-  enforcement: 'enforce' | 'report-only';
+  enforcement: Enforcement;
   /** X-Ray active tracing on the functions. Default false. */
   tracing: boolean;
 }
@@ -66,55 +69,45 @@ export function readEnvironment(environments: unknown, name: unknown): Environme
   const raw = environments[name];
   if (!isJsonObject(raw)) throw new Error(`environment "${name}" is not defined in cdk.json (known: ${known})`);
   const at = (field: string) => `environments.${name}.${field}`;
-  const str = (v: unknown, field: string) => {
-    if (typeof v !== 'string' || v.length === 0) throw new Error(`${at(field)} is missing or not a string`);
-    return v;
-  };
-  const num = (v: unknown, field: string, fallback: number, min: number, max: number) => {
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-      throw new Error(`${at(field)} must be an integer from ${min} to ${max}`);
-    return v;
-  };
-  const account = str(raw.account, 'account');
-  if (!/^\d{12}$/.test(account)) throw new Error(`${at('account')} must be a 12-digit AWS account id`);
-  const region = str(raw.region, 'region');
-  if (!Array.isArray(raw.issuers) || raw.issuers.length === 0) throw new Error(`${at('issuers')} is missing or empty`);
+  const account = str(raw.account, at('account'));
+  if (!/^\d{12}$/.test(account)) throw new ConfigError(at('account'), 'must be a 12-digit AWS account id');
+  const region = str(raw.region, at('region'));
+  if (!Array.isArray(raw.issuers) || raw.issuers.length === 0) throw new ConfigError(at('issuers'), 'must be a non-empty list');
   const issuers = raw.issuers.map((item, i): EnvironmentIssuer => {
-    if (!isJsonObject(item)) throw new Error(`${at(`issuers[${i}]`)} must be an object`);
-    const audience = item.audience === undefined ? [] : typeof item.audience === 'string' ? [item.audience] : item.audience;
-    if (!Array.isArray(audience)) throw new Error(`${at(`issuers[${i}].audience`)} must be a string or a list`);
-    const clientIds = item.clientIds === undefined ? undefined : item.clientIds;
-    if (clientIds !== undefined && (!Array.isArray(clientIds) || clientIds.length === 0)) {
-      throw new Error(`${at(`issuers[${i}].clientIds`)} must be a non-empty list of app client ids`);
-    }
-    const issuerName = str(item.name, `issuers[${i}].name`);
-    if (!/^[a-z0-9-]+$/.test(issuerName)) throw new Error(`${at(`issuers[${i}].name`)} must be lower-case letters, digits and dashes`);
+    const field = at(`issuers[${i}]`);
+    assertObject(item, field);
+    const audience = item.audience === undefined ? [] : stringList(item.audience, `${field}.audience`, true);
+    const clientIds = item.clientIds === undefined ? undefined : stringList(item.clientIds, `${field}.clientIds`, false);
+    const issuerName = str(item.name, `${field}.name`);
+    if (!/^[a-z0-9-]+$/.test(issuerName)) throw new ConfigError(`${field}.name`, 'must be lower-case letters, digits and dashes');
     let issuer: string;
     let profile = item.profile;
     if (item.userPoolId !== undefined) {
       // A Cognito user pool named by its id: the issuer and the profile follow from it.
+      const userPoolId = str(item.userPoolId, `${field}.userPoolId`);
       try {
-        issuer = cognitoIssuerUrl(str(item.userPoolId, `issuers[${i}].userPoolId`));
+        issuer = cognitoIssuerUrl(userPoolId);
       } catch (error) {
-        throw new Error(`${at(`issuers[${i}].userPoolId`)}: ${(error as Error).message}`);
+        throw new ConfigError(`${field}.userPoolId`, (error as Error).message);
       }
-      if (item.issuer !== undefined) throw new Error(`${at(`issuers[${i}]`)} has both issuer and userPoolId; give one`);
-      if (clientIds === undefined) throw new Error(`${at(`issuers[${i}].clientIds`)} is required with userPoolId (the app client ids)`);
+      if (item.issuer !== undefined) throw new ConfigError(field, 'has both issuer and userPoolId; give one');
+      if (clientIds === undefined) throw new ConfigError(`${field}.clientIds`, 'is required with userPoolId (the app client ids)');
       profile ??= 'cognito';
     } else {
-      issuer = str(item.issuer, `issuers[${i}].issuer`);
+      issuer = str(item.issuer, `${field}.issuer`);
     }
     if (audience.length === 0 && clientIds === undefined) {
-      throw new Error(`${at(`issuers[${i}].audience`)} is missing (give audience, clientIds or both)`);
+      throw new ConfigError(`${field}.audience`, 'is required unless clientIds is given (an issuer needs audience, clientIds or both)');
     }
-    if (profile !== undefined && !isProfileName(profile)) throw new Error(`${at(`issuers[${i}].profile`)} is not a known profile`);
+    if (profile !== undefined && !isProfileName(profile)) {
+      throw new ConfigError(`${field}.profile`, `must be one of ${PROFILE_NAMES.join(', ')}`);
+    }
     return {
       name: issuerName,
       issuer,
-      audience: audience.map((a, j) => str(a, `issuers[${i}].audience[${j}]`)),
+      audience,
       ...(profile !== undefined ? { profile } : {}),
-      ...(clientIds !== undefined ? { clientIds: clientIds.map((c, j) => str(c, `issuers[${i}].clientIds[${j}]`)) } : {}),
+      ...(clientIds !== undefined ? { clientIds } : {}),
       ...(item.clientClaim !== undefined ? { clientClaim: item.clientClaim as string | string[] } : {}),
       algorithms: item.algorithms as string[] | undefined,
       tokenType: item.tokenType as string | undefined,
@@ -124,35 +117,29 @@ export function readEnvironment(environments: unknown, name: unknown): Environme
   });
   const rotation = isJsonObject(raw.rotation) ? raw.rotation : {};
   const throttling = isJsonObject(raw.throttling) ? raw.throttling : {};
-  const maxCacheTtlSeconds = num(rotation.maxCacheTtlSeconds, 'rotation.maxCacheTtlSeconds', 3600, 60, 86400);
-  const mirrorTtlSeconds = num(rotation.mirrorTtlSeconds, 'rotation.mirrorTtlSeconds', 300, 0, maxCacheTtlSeconds);
-  if (raw.alarmEmail !== undefined) str(raw.alarmEmail, 'alarmEmail');
+  const maxCacheTtlSeconds = int(rotation.maxCacheTtlSeconds, at('rotation.maxCacheTtlSeconds'), 3600, 60, 86400);
+  const mirrorTtlSeconds = int(rotation.mirrorTtlSeconds, at('rotation.mirrorTtlSeconds'), 300, 0, maxCacheTtlSeconds);
+  if (raw.alarmEmail !== undefined) str(raw.alarmEmail, at('alarmEmail'));
   return {
     name,
     account,
     region,
     issuers,
-    authorizerCacheTtlSeconds: num(raw.authorizerCacheTtlSeconds, 'authorizerCacheTtlSeconds', 300, 0, 3600),
-    clockToleranceSeconds: num(raw.clockToleranceSeconds, 'clockToleranceSeconds', 30, 0, 300),
+    authorizerCacheTtlSeconds: int(raw.authorizerCacheTtlSeconds, at('authorizerCacheTtlSeconds'), 300, 0, 3600),
+    clockToleranceSeconds: int(raw.clockToleranceSeconds, at('clockToleranceSeconds'), 30, 0, 300),
     rotation: {
-      scheduleMinutes: num(rotation.scheduleMinutes, 'rotation.scheduleMinutes', 60, 1, 1440),
-      maxKeyAgeDays: num(rotation.maxKeyAgeDays, 'rotation.maxKeyAgeDays', 90, 1, 3650),
+      scheduleMinutes: int(rotation.scheduleMinutes, at('rotation.scheduleMinutes'), 60, 1, 1440),
+      maxKeyAgeDays: int(rotation.maxKeyAgeDays, at('rotation.maxKeyAgeDays'), 90, 1, 3650),
       maxCacheTtlSeconds,
       mirrorTtlSeconds,
     },
     alarmEmail: raw.alarmEmail as string | undefined,
     throttling: {
-      rateLimit: num(throttling.rateLimit, 'throttling.rateLimit', 100, 1, 10000),
-      burstLimit: num(throttling.burstLimit, 'throttling.burstLimit', 200, 1, 5000),
+      rateLimit: int(throttling.rateLimit, at('throttling.rateLimit'), 100, 1, 10000),
+      burstLimit: int(throttling.burstLimit, at('throttling.burstLimit'), 200, 1, 5000),
     },
     demoApi: raw.demoApi !== false,
-    enforcement: readEnforcement(raw.enforcement, at('enforcement')),
+    enforcement: oneOf(raw.enforcement, at('enforcement'), ENFORCEMENTS, 'enforce'),
     tracing: raw.tracing === true,
   };
-}
-
-function readEnforcement(value: unknown, field: string): 'enforce' | 'report-only' {
-  if (value === undefined) return 'enforce';
-  if (value !== 'enforce' && value !== 'report-only') throw new Error(`${field} must be "enforce" or "report-only"`);
-  return value;
 }

@@ -1,6 +1,6 @@
 import { assertJsonObject } from '../shared/assert';
 import { ConfigError } from '../shared/errors';
-import type { JsonObject } from '../shared/json';
+import { assertObject, bool, httpsUrl, int, oneOf, rejectUnknown, str, stringList } from '../shared/fields';
 import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
 import { isProfileName, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles';
 import { parseRouteTemplate, type RouteTemplate } from './routes';
@@ -95,8 +95,11 @@ export interface IssuerConfig {
   senderConstraint: 'optional' | 'required';
 }
 
+/** The values of {@link Enforcement}. */
+export const ENFORCEMENTS = ['enforce', 'report-only'] as const;
+
 /** Whether a decision is enforced, or only logged (`report-only`: a valid token passes). */
-export type Enforcement = 'enforce' | 'report-only';
+export type Enforcement = (typeof ENFORCEMENTS)[number];
 
 /**
  * The HTTP API catch-all route (`routeKey` `$default`), written `{"method": "*", "path":
@@ -161,57 +164,6 @@ export interface ParsedConfig {
 const BROAD_SCOPES = new Set(['admin', 'root', 'all', '*', 'superuser', 'full_access', 'full-access', 'write', 'read']);
 const SCOPE_SHAPE = /^[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+(?::[A-Za-z0-9_.*-]+)*$/;
 
-function rejectUnknown(value: JsonObject, field: string, known: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw new ConfigError(field ? `${field}.${key}` : key, `unknown field (known: ${known.join(', ')})`);
-  }
-}
-
-function str(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(field, 'must be a non-empty string');
-  return value;
-}
-
-function httpsUrl(value: unknown, field: string): string {
-  const text = str(value, field);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(field, `is not a URL: ${JSON.stringify(text)}`);
-  }
-  if (url.protocol !== 'https:') throw new ConfigError(field, `must be an https URL, got ${url.protocol}`);
-  return text;
-}
-
-function int(value: unknown, field: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(field, `must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function bool(value: unknown, field: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new ConfigError(field, 'must be true or false');
-  return value;
-}
-
-function enforcement(value: unknown, field: string, fallback: Enforcement): Enforcement {
-  if (value === undefined) return fallback;
-  if (value !== 'enforce' && value !== 'report-only') throw new ConfigError(field, 'must be "enforce" or "report-only"');
-  return value;
-}
-
-function stringList(value: unknown, field: string, allowEmpty: boolean): string[] {
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || (!allowEmpty && list.length === 0)) {
-    throw new ConfigError(field, allowEmpty ? 'must be a list of strings' : 'must be a string or a non-empty list of strings');
-  }
-  return list.map((item, i) => str(item, `${field}[${i}]`));
-}
-
 /** Normalize a JOSE `typ` media type as RFC 7515 §4.1.9 compares it. */
 export function normalizeMediaType(typ: string): string {
   const lower = typ.toLowerCase();
@@ -234,7 +186,7 @@ function parseAlgorithms(value: unknown, field: string): SignatureAlgorithm[] {
 
 function parseIntrospection(value: unknown, field: string): IntrospectionConfig | undefined {
   if (value === undefined) return undefined;
-  assertJsonObject(value, () => new ConfigError(field, 'must be an object'));
+  assertObject(value, field);
   const optional = [
     'clientSecret',
     'clientSecretParameter',
@@ -288,7 +240,7 @@ function claimList(value: unknown, field: string): string[] | undefined {
 }
 
 function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerConfig {
-  assertJsonObject(value, () => new ConfigError(field, 'must be an object'));
+  assertObject(value, field);
   rejectUnknown(value, field, [
     'issuer',
     'profile',
@@ -303,10 +255,7 @@ function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerC
     'introspection',
     'senderConstraint',
   ]);
-  const senderConstraint = value.senderConstraint ?? 'optional';
-  if (senderConstraint !== 'optional' && senderConstraint !== 'required') {
-    throw new ConfigError(`${field}.senderConstraint`, 'must be "optional" or "required"');
-  }
+  const senderConstraint = oneOf(value.senderConstraint, `${field}.senderConstraint`, ['optional', 'required'], 'optional');
   const profileName = value.profile ?? 'rfc9068';
   if (!isProfileName(profileName)) throw new ConfigError(`${field}.profile`, `must be one of ${PROFILE_NAMES.join(', ')}`);
   const profile = PROFILES[profileName];
@@ -369,7 +318,7 @@ function scopeList(value: unknown, field: string, warnings: string[]): string[] 
 }
 
 function parseRoute(value: unknown, field: string, warnings: string[], fallback: Enforcement): RouteConfig {
-  assertJsonObject(value, () => new ConfigError(field, 'must be an object'));
+  assertObject(value, field);
   rejectUnknown(value, field, ['method', 'path', 'scopes', 'anyOf', 'maxAuthAgeSeconds', 'enforcement']);
   const rawMethod = str(value.method, `${field}.method`).toUpperCase();
   const method = rawMethod === 'ANY' ? '*' : rawMethod;
@@ -412,7 +361,7 @@ function parseRoute(value: unknown, field: string, warnings: string[], fallback:
     scopes,
     anyOf,
     maxAuthAgeSeconds,
-    enforcement: enforcement(value.enforcement, `${field}.enforcement`, fallback),
+    enforcement: oneOf(value.enforcement, `${field}.enforcement`, ENFORCEMENTS, fallback),
   };
 }
 
@@ -470,7 +419,7 @@ export function parseConfig(raw: unknown): ParsedConfig {
     seenIssuers.set(item.issuer, i);
   });
   checkIntrospectionRouting(issuers);
-  const topEnforcement = enforcement(raw.enforcement, 'enforcement', 'enforce');
+  const topEnforcement = oneOf(raw.enforcement, 'enforcement', ENFORCEMENTS, 'enforce');
   if (!Array.isArray(raw.routes)) throw new ConfigError('routes', 'must be a list');
   const routes = raw.routes.map((item, i) => parseRoute(item, `routes[${i}]`, warnings, topEnforcement));
   const seenRoutes = new Map<string, number>();
@@ -501,7 +450,7 @@ export function parseConfig(raw: unknown): ParsedConfig {
     }
   });
   const jwksRaw = raw.jwks ?? {};
-  assertJsonObject(jwksRaw, () => new ConfigError('jwks', 'must be an object'));
+  assertObject(jwksRaw, 'jwks');
   rejectUnknown(jwksRaw, 'jwks', ['maxBytes', 'timeoutMs', 'minRefetchIntervalSeconds', 'maxAgeSeconds']);
   return {
     warnings,

@@ -103,10 +103,16 @@ describe('cdk.json environments naming a user pool', () => {
   });
 
   it.each([
-    [{ name: 'pool', userPoolId: 'eu-west-1_AbC' }, 'issuers[0].clientIds is required with userPoolId'],
+    [{ name: 'pool', userPoolId: 'eu-west-1_AbC' }, 'issuers[0].clientIds: is required with userPoolId (the app client ids)'],
     [{ name: 'pool', userPoolId: 'AbC', clientIds: ['c'] }, 'issuers[0].userPoolId: "AbC" is not a Cognito user pool id'],
-    [{ name: 'pool', issuer: 'https://idp.test' }, 'issuers[0].audience is missing (give audience, clientIds or both)'],
-    [{ name: 'pool', issuer: 'https://idp.test', audience: 'a', profile: 'ping' }, 'issuers[0].profile is not a known profile'],
+    [
+      { name: 'pool', issuer: 'https://idp.test' },
+      'issuers[0].audience: is required unless clientIds is given (an issuer needs audience, clientIds or both)',
+    ],
+    [
+      { name: 'pool', issuer: 'https://idp.test', audience: 'a', profile: 'ping' },
+      'issuers[0].profile: must be one of rfc9068, cognito, entra, okta, auth0, keycloak, oidc',
+    ],
   ])('name the bad setting: %j', (issuer, message) => {
     expect(() => readEnvironment({ dev: { ...base, issuers: [issuer] } }, 'dev')).toThrow(`environments.dev.${message}`);
   });

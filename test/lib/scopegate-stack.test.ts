@@ -80,17 +80,17 @@ describe('environments', () => {
 
   it('names the missing or bad setting', () => {
     const dev = ENVIRONMENTS.dev as Record<string, unknown>;
-    expect(() => readEnvironment({ x: { ...dev, region: undefined } }, 'x')).toThrow('environments.x.region is missing or not a string');
+    expect(() => readEnvironment({ x: { ...dev, region: undefined } }, 'x')).toThrow('environments.x.region: must be a non-empty string');
     expect(() => readEnvironment({ x: { ...dev, account: '123' } }, 'x')).toThrow(
-      'environments.x.account must be a 12-digit AWS account id',
+      'environments.x.account: must be a 12-digit AWS account id',
     );
-    expect(() => readEnvironment({ x: { ...dev, issuers: [] } }, 'x')).toThrow('environments.x.issuers is missing or empty');
+    expect(() => readEnvironment({ x: { ...dev, issuers: [] } }, 'x')).toThrow('environments.x.issuers: must be a non-empty list');
     expect(() => readEnvironment({ x: { ...dev, enforcement: 'audit' } }, 'x')).toThrow(
-      'environments.x.enforcement must be "enforce" or "report-only"',
+      'environments.x.enforcement: must be "enforce" or "report-only"',
     );
     expect(readEnvironment({ x: { ...dev, enforcement: 'report-only' } }, 'x').enforcement).toBe('report-only');
     expect(() => readEnvironment({ x: { ...dev, authorizerCacheTtlSeconds: 7200 } }, 'x')).toThrow(
-      'environments.x.authorizerCacheTtlSeconds must be an integer from 0 to 3600',
+      'environments.x.authorizerCacheTtlSeconds: must be an integer from 0 to 3600',
     );
   });
 
