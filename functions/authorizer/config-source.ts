@@ -1,5 +1,5 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError } from '../shared/errors';
+import { SsmParameters } from '../shared/ssm-parameters';
 
 /** Where the configuration JSON comes from. */
 export interface ConfigSource {
@@ -24,48 +24,22 @@ export interface SsmConfigSourceOptions {
   ttlMs?: number;
   /** The clock, in milliseconds. Default `Date.now`. */
   now?: () => number;
+  /** The reader to share (its client, its cache); default one of its own with `client`, `ttlMs` and `now`. */
+  parameters?: SsmParameters;
 }
 
 /**
  * Configuration held in an SSM parameter (`AUTHZ_CONFIG_PARAMETER`): read once per cold
- * start, re-read after the TTL, and the last good copy kept when SSM fails.
+ * start, re-read after the TTL, and the last good copy kept when SSM fails ({@link SsmParameters}).
  */
 export class SsmConfigSource implements ConfigSource {
-  private cached: { value: string; at: number } | undefined;
-  private inflight: Promise<string> | undefined;
-  private client: SSMClient | undefined;
-  private readonly ttlMs: number;
-  private readonly now: () => number;
+  private readonly parameters: SsmParameters;
 
   constructor(private readonly options: SsmConfigSourceOptions) {
-    this.ttlMs = options.ttlMs ?? 300_000;
-    this.now = options.now ?? Date.now;
+    this.parameters = options.parameters ?? new SsmParameters({ client: options.client, maxAgeMs: options.ttlMs, now: options.now });
   }
 
-  async text(): Promise<string> {
-    if (this.cached && this.now() - this.cached.at < this.ttlMs) return this.cached.value;
-    this.inflight ??= this.read().finally(() => {
-      this.inflight = undefined;
-    });
-    return this.inflight;
-  }
-
-  private async read(): Promise<string> {
-    try {
-      const sdk = await import('@aws-sdk/client-ssm');
-      this.client ??= this.options.client ?? new sdk.SSMClient({});
-      const out = await this.client.send(new sdk.GetParameterCommand({ Name: this.options.name, WithDecryption: true }));
-      const value = out.Parameter?.Value;
-      if (value === undefined) throw new ConfigError('AUTHZ_CONFIG_PARAMETER', `parameter ${this.options.name} has no value`);
-      this.cached = { value, at: this.now() };
-      return value;
-    } catch (error) {
-      if (this.cached) {
-        // Keep serving the last good configuration; try again after another TTL.
-        this.cached = { value: this.cached.value, at: this.now() };
-        return this.cached.value;
-      }
-      throw error;
-    }
+  text(): Promise<string> {
+    return this.parameters.get(this.options.name);
   }
 }

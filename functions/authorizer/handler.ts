@@ -7,11 +7,12 @@ import type {
 } from 'aws-lambda';
 import { ConfigError, messageOf } from '../shared/errors';
 import { Reason } from '../shared/reasons';
+import { SsmParameters } from '../shared/ssm-parameters';
 import { Authorizer, type Decision, type DecisionTarget } from './authorize';
 import { type AuthorizerConfig, parseConfigJson } from './config';
 import { type ConfigSource, InlineConfigSource, SsmConfigSource } from './config-source';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
-import { httpsIntrospection, type IntrospectionCall, Introspector, type SecretReader } from './introspection';
+import { httpsIntrospection, type IntrospectionCall, Introspector, type SecretReader, ssmSecrets } from './introspection';
 import { HttpsJwksFetcher, type JwksFetcher, KeyStore, type KeyStoreSettings } from './key-store';
 import type { RequestBinding } from './sender-constraint';
 import { powertoolsTelemetry, type Telemetry, withLambdaContext } from './telemetry';
@@ -44,14 +45,13 @@ export interface HandlerDependencies {
   secrets?: SecretReader;
 }
 
-function configSourceFrom(env: Record<string, string | undefined>): ConfigSource {
+function configSourceFrom(env: Record<string, string | undefined>, parameters: SsmParameters): ConfigSource {
   if (env.AUTHZ_CONFIG !== undefined && env.AUTHZ_CONFIG.length > 0) return new InlineConfigSource(env.AUTHZ_CONFIG);
   const name = env.AUTHZ_CONFIG_PARAMETER;
   if (name === undefined || name.length === 0) {
     return { text: () => Promise.reject(new ConfigError('AUTHZ_CONFIG', 'neither AUTHZ_CONFIG nor AUTHZ_CONFIG_PARAMETER is set')) };
   }
-  const ttlSeconds = Number(env.AUTHZ_CONFIG_TTL_SECONDS ?? '300');
-  return new SsmConfigSource({ name, ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000 });
+  return new SsmConfigSource({ name, parameters });
 }
 
 function header(headers: Record<string, string | undefined> | null | undefined, wanted: string): string | undefined {
@@ -106,7 +106,10 @@ function requestOf(event: AuthorizerEvent): { authorization: string | undefined;
  */
 export function createHandler(deps: HandlerDependencies = {}): (event: AuthorizerEvent) => Promise<AuthorizerResponse> {
   const env = deps.env ?? process.env;
-  const source = deps.configSource ?? configSourceFrom(env);
+  // One SSM reader (one client) for the configuration parameter and the introspection secrets.
+  const ttlSeconds = Number(env.AUTHZ_CONFIG_TTL_SECONDS ?? '300');
+  const parameters = new SsmParameters({ maxAgeMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000 });
+  const source = deps.configSource ?? configSourceFrom(env, parameters);
   // Built on first use, so that the cold start's configuration read and key fetch are under
   // way while Powertools initializes.
   let telemetryInstance = deps.telemetry;
@@ -116,7 +119,11 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
   };
   let keys: KeyStore | undefined;
   let discovery: JwksUriResolver | undefined;
-  const introspector = new Introspector({ call: deps.introspection ?? httpsIntrospection(deps.ca), secrets: deps.secrets, now: deps.now });
+  const introspector = new Introspector({
+    call: deps.introspection ?? httpsIntrospection(deps.ca),
+    secrets: deps.secrets ?? ssmSecrets(parameters),
+    now: deps.now,
+  });
   let current: { text: string; authorizer: Authorizer } | undefined;
 
   // One key store for the instance's life (held keys survive a reload), configured anew

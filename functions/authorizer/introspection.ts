@@ -5,6 +5,7 @@ import { FetchError, IntrospectionUnavailableError, InvalidTokenError } from '..
 import { httpSend, parseJsonBody } from '../shared/http';
 import { isJsonObject } from '../shared/json';
 import { Reason } from '../shared/reasons';
+import { SsmParameters } from '../shared/ssm-parameters';
 import { checkAudience } from './claims';
 import type { IntrospectionConfig } from './config';
 
@@ -24,14 +25,10 @@ export interface Credentials {
 /** Reads a secret by SSM parameter name. */
 export type SecretReader = (name: string) => Promise<string>;
 
-/** The default {@link SecretReader}: SSM GetParameter with decryption, loaded on first use. */
-export const ssmSecretReader: SecretReader = async (name) => {
-  const sdk = await import('@aws-sdk/client-ssm');
-  const out = await new sdk.SSMClient({}).send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }));
-  const value = out.Parameter?.Value;
-  if (value === undefined) throw new Error(`parameter ${name} has no value`);
-  return value;
-};
+/** A {@link SecretReader} on SSM (GetParameter with decryption): one client for every read, made on first use. */
+export function ssmSecrets(parameters: SsmParameters = new SsmParameters()): SecretReader {
+  return (name) => parameters.get(name);
+}
 
 /**
  * The default {@link IntrospectionCall}: POST `token` and `token_type_hint=access_token`
@@ -141,7 +138,7 @@ export class Introspector {
 
   constructor(options: IntrospectorOptions = {}) {
     this.call = options.call ?? httpsIntrospection();
-    this.secrets = options.secrets ?? ssmSecretReader;
+    this.secrets = options.secrets ?? ssmSecrets();
     this.now = options.now ?? Date.now;
     this.cache = new BoundedMap(options.maxEntries ?? 10_000);
   }
