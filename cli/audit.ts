@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { type AuditReport, audit, hasErrors } from '../functions/shared/audit';
+import { commandArgs } from './args';
 
 export const AUDIT_HELP = `Usage: scopegate audit (--issuer URL | --jwks-uri URL) [options]
 
@@ -39,30 +39,22 @@ function table(report: AuditReport): string {
 
 /** `scopegate audit`: returns the exit status. */
 export async function auditCommand(argv: string[], out: (text: string) => void = console.log): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        issuer: { type: 'string' },
-        'jwks-uri': { type: 'string' },
-        mirror: { type: 'string' },
-        state: { type: 'string' },
-        'max-key-age-days': { type: 'string' },
-        'max-cache-ttl': { type: 'string' },
-        ca: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    out(`${(error as Error).message}\n\n${AUDIT_HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    out(AUDIT_HELP);
-    return 0;
-  }
+  const values = commandArgs(
+    argv,
+    {
+      issuer: { type: 'string' },
+      'jwks-uri': { type: 'string' },
+      mirror: { type: 'string' },
+      state: { type: 'string' },
+      'max-key-age-days': { type: 'string' },
+      'max-cache-ttl': { type: 'string' },
+      ca: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    AUDIT_HELP,
+    out,
+  );
+  if (typeof values === 'number') return values;
   if (!values.issuer === !values['jwks-uri']) {
     out(`give exactly one of --issuer and --jwks-uri\n\n${AUDIT_HELP}`);
     return 2;

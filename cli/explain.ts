@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Authorizer } from '../functions/authorizer/authorize';
 import { type AuthorizerConfig, parseConfigJson } from '../functions/authorizer/config';
 import { HttpsJsonFetcher, JwksUriResolver } from '../functions/authorizer/discovery';
@@ -8,6 +7,7 @@ import { PROFILES } from '../functions/authorizer/profiles';
 import { grantedScopes } from '../functions/authorizer/scopes';
 import { decodeJwt } from '../functions/authorizer/token';
 import type { ReasonCode } from '../functions/shared/reasons';
+import { commandArgs } from './args';
 
 export const EXPLAIN_HELP = `Usage: scopegate explain --token JWT [--config FILE] [--route "METHOD /path"] [options]
 
@@ -116,27 +116,19 @@ export async function explainCommand(
   out: (text: string) => void = console.log,
   env: Record<string, string | undefined> = process.env,
 ): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        token: { type: 'string' },
-        config: { type: 'string' },
-        route: { type: 'string' },
-        ca: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    out(`${(error as Error).message}\n\n${EXPLAIN_HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    out(EXPLAIN_HELP);
-    return 0;
-  }
+  const values = commandArgs(
+    argv,
+    {
+      token: { type: 'string' },
+      config: { type: 'string' },
+      route: { type: 'string' },
+      ca: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    EXPLAIN_HELP,
+    out,
+  );
+  if (typeof values === 'number') return values;
   const token = String(values.token ?? '')
     .replace(/^bearer\s+/i, '')
     .trim();

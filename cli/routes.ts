@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { compilePolicy, renderPolicy } from '../functions/authorizer/policy';
 import { parseRouteTemplate } from '../functions/authorizer/routes';
 import { satisfiesAnyOf } from '../functions/authorizer/scopes';
 import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes } from '../functions/shared/openapi';
+import { commandArgs } from './args';
 
 export const ROUTES_HELP = `Usage: scopegate routes --openapi FILE [--scopes "a b"] [--json]
 
@@ -51,25 +51,17 @@ function requirementText(route: RouteLine): string {
 
 /** `scopegate routes`: returns the exit status. */
 export async function routesCommand(argv: string[], out: (text: string) => void = console.log): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        openapi: { type: 'string' },
-        scopes: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    out(`${(error as Error).message}\n\n${ROUTES_HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    out(ROUTES_HELP);
-    return 0;
-  }
+  const values = commandArgs(
+    argv,
+    {
+      openapi: { type: 'string' },
+      scopes: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    ROUTES_HELP,
+    out,
+  );
+  if (typeof values === 'number') return values;
   if (typeof values.openapi !== 'string' || values.openapi.length === 0) {
     out(`--openapi FILE is required\n\n${ROUTES_HELP}`);
     return 2;

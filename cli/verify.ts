@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { type AuthorizerConfig, parseConfig } from '../functions/authorizer/config';
 import { isJsonObject } from '../functions/shared/json';
 import { parseOpenApiText, readOpenApiRoutes } from '../functions/shared/openapi';
 import { type PolicyCompiler, type ProofCase, type ProofReport, proveRouteTable } from '../proof/prove';
+import { commandArgs } from './args';
 
 export const VERIFY_HELP = `Usage: scopegate verify (--config FILE | --openapi FILE) [--json]
 
@@ -95,25 +95,17 @@ export function reportJson(report: ProofReport): Record<string, unknown> {
 
 /** `scopegate verify`: returns the exit status. `compile` replaces the policy compiler under proof (tests inject faults). */
 export async function verifyCommand(argv: string[], out: (text: string) => void = console.log, compile?: PolicyCompiler): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        openapi: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    out(`${(error as Error).message}\n\n${VERIFY_HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    out(VERIFY_HELP);
-    return 0;
-  }
+  const values = commandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      openapi: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    VERIFY_HELP,
+    out,
+  );
+  if (typeof values === 'number') return values;
   const config = typeof values.config === 'string' ? values.config : undefined;
   const openapi = typeof values.openapi === 'string' ? values.openapi : undefined;
   if ((config === undefined) === (openapi === undefined)) {
