@@ -1,5 +1,5 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { ScopegateError } from './errors';
+import { ConfigError } from './errors';
 
 /** Options of {@link SsmParameters}. */
 export interface SsmParametersOptions {
@@ -60,7 +60,7 @@ export class SsmParameters {
       this.client ??= this.options.client ?? new sdk.SSMClient({});
       const out = await this.client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }));
       const value = out.Parameter?.Value;
-      if (value === undefined) throw new ScopegateError(`SSM parameter ${name} has no value`);
+      if (value === undefined) throw new ConfigError(`SSM parameter ${name}`, 'has no value');
       entry.value = value;
       entry.readAt = this.now();
       return value;

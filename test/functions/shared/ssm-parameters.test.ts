@@ -50,7 +50,7 @@ describe('SsmParameters', () => {
 
   it('rejects a parameter without a value, naming it', async () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: {} });
-    await expect(new SsmParameters({ client: new SSMClient({}) }).get('/empty')).rejects.toThrow('SSM parameter /empty has no value');
+    await expect(new SsmParameters({ client: new SSMClient({}) }).get('/empty')).rejects.toThrow('SSM parameter /empty: has no value');
   });
 
   it('shares one call among concurrent reads of a name', async () => {
