@@ -1,6 +1,6 @@
 import { KeysUnavailableError } from '../shared/errors';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
-import { isJsonObject } from '../shared/json';
+import { discoveryUrl, jwksUriFromDiscovery } from '../shared/oidc-discovery';
 
 /** Fetches a JSON document; injected so tests and other transports can stand in. */
 export interface JsonFetcher {
@@ -14,38 +14,6 @@ export class HttpsJsonFetcher implements JsonFetcher {
   async fetch(url: string): Promise<unknown> {
     return (await httpGetJson(url, this.options)).json;
   }
-}
-
-/**
- * The OpenID Connect discovery document of an issuer (OIDC Discovery §4.1): the issuer with
- * any trailing `/` removed, then `/.well-known/openid-configuration`.
- */
-export function discoveryUrl(issuer: string): string {
-  return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-}
-
-/**
- * The `jwks_uri` of a discovery document, after the checks OIDC Discovery §4.3 asks for: the
- * document's `issuer` must be identical to the configured issuer (otherwise a document served
- * at that address could point the authorizer at someone else's keys), and the key set must
- * be an https URL. Throws an `Error` that says which check failed.
- */
-export function jwksUriFromDiscovery(document: unknown, issuer: string): string {
-  if (!isJsonObject(document)) throw new Error('the discovery document is not a JSON object');
-  const doc = document;
-  if (doc.issuer !== issuer) {
-    throw new Error(`the discovery document names issuer ${JSON.stringify(doc.issuer).slice(0, 200)}, not ${issuer}`);
-  }
-  const jwksUri = doc.jwks_uri;
-  if (typeof jwksUri !== 'string') throw new Error('the discovery document has no jwks_uri');
-  let url: URL;
-  try {
-    url = new URL(jwksUri);
-  } catch {
-    throw new Error(`jwks_uri is not a URL: ${JSON.stringify(jwksUri).slice(0, 200)}`);
-  }
-  if (url.protocol !== 'https:') throw new Error(`jwks_uri must be an https URL, got ${url.protocol}`);
-  return jwksUri;
 }
 
 /** Options of {@link JwksUriResolver}. */

@@ -2,17 +2,14 @@ import type { KeyObject } from 'node:crypto';
 import { InvalidTokenError, KeysUnavailableError } from '../shared/errors';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
 import { DEFAULT_MIN_RSA_BITS, type InspectedKey, inspectJwk, pickMembers, readKeySet, type SignatureAlgorithm } from '../shared/jwk-rules';
+import { DISCOVERY_SUFFIX, jwksUriFromDiscovery } from '../shared/oidc-discovery';
 import { Reason } from '../shared/reasons';
-import { jwksUriFromDiscovery } from './discovery';
 
 /** Fetches a key set document; injected so tests and other transports can stand in. */
 export interface JwksFetcher {
   /** Resolve to the parsed JSON body, or reject. */
   fetch(jwksUri: string): Promise<unknown>;
 }
-
-/** The path of an OpenID Connect discovery document below its issuer (OIDC Discovery 1.0 §4; see {@link discoveryUrl}). */
-export const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
 
 /**
  * The default fetcher: HTTPS with a deadline and a body cap (see {@link httpGet}). A

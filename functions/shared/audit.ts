@@ -11,6 +11,7 @@ import {
   readKeySet,
   SUPPORTED_ALGORITHMS,
 } from './jwk-rules';
+import { discoveryUrl, jwksUriFromDiscovery } from './oidc-discovery';
 
 /**
  * The key-rotation audit shared by the scheduled checker and `scopegate audit`: fetch an
@@ -133,13 +134,8 @@ async function readJson(get: (url: string) => Promise<HttpResponse>, url: string
 }
 
 async function discover(get: (url: string) => Promise<HttpResponse>, issuer: string): Promise<string> {
-  const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  const { json } = await readJson(get, url);
-  if (!isJsonObject(json)) throw new Error('the discovery document is not an object');
-  const doc = json;
-  if (doc.issuer !== issuer) throw new Error(`the discovery document names issuer ${JSON.stringify(doc.issuer)}, not ${issuer}`);
-  if (typeof doc.jwks_uri !== 'string') throw new Error('the discovery document has no jwks_uri');
-  return doc.jwks_uri;
+  const { json } = await readJson(get, discoveryUrl(issuer));
+  return jwksUriFromDiscovery(json, issuer);
 }
 
 /** {@link AuditOptions} with their defaults. */

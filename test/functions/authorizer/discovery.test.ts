@@ -1,5 +1,6 @@
-import { discoveryUrl, HttpsJsonFetcher, JwksUriResolver, jwksUriFromDiscovery } from '../../../functions/authorizer/discovery';
+import { HttpsJsonFetcher, JwksUriResolver } from '../../../functions/authorizer/discovery';
 import { KeysUnavailableError } from '../../../functions/shared/errors';
+import { discoveryUrl, jwksUriFromDiscovery } from '../../../functions/shared/oidc-discovery';
 import { IdpServer } from '../../support/idp-server';
 import { JwksServer } from '../../support/jwks-server';
 import { claims, makeKey, signJwt } from '../../support/jwt';
