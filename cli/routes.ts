@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Enforcement } from '../functions/authorizer/config';
 import { compilePolicy, renderPolicy } from '../functions/authorizer/policy';
 import { parseRouteTemplate } from '../functions/authorizer/routes';
 import { satisfiesAnyOf } from '../functions/authorizer/scopes';
@@ -33,7 +34,7 @@ interface RouteLine {
   scopes?: string[];
   anyOf?: string[][];
   public: boolean;
-  enforcement?: 'enforce' | 'report-only';
+  enforcement?: Enforcement;
   decision?: 'allow' | 'deny';
 }
 

@@ -7,7 +7,7 @@
  * Lambda handler, so it stays out of the bundles.
  */
 import { parse as parseYaml } from 'yaml';
-import type { HttpMethod } from '../authorizer/config';
+import { ENFORCEMENTS, type Enforcement, type HttpMethod } from '../authorizer/config';
 import { parseRouteTemplate } from '../authorizer/routes';
 import { ScopegateError } from './errors';
 import { isJsonObject, type JsonObject } from './json';
@@ -26,7 +26,7 @@ export interface OpenApiRoute {
   /** `security: []`: no token asked; API Gateway does not call the authorizer. */
   public: boolean;
   /** From the operation's `x-scopegate-enforcement` (`enforce` or `report-only`), when set. */
-  enforcement?: 'enforce' | 'report-only';
+  enforcement?: Enforcement;
 }
 
 /** What a document says that scopegate cannot enforce, or cannot read; names the operation. */
@@ -191,9 +191,9 @@ export function readOpenApiRoutes(document: unknown): OpenApiRoute[] {
       }
       const security = readSecurity(operation.security !== undefined ? operation.security : doc.security, schemes, where);
       const mode = operation[ENFORCEMENT_EXTENSION];
-      if (mode !== undefined && mode !== 'enforce' && mode !== 'report-only')
+      if (mode !== undefined && !(ENFORCEMENTS as readonly unknown[]).includes(mode))
         throw new OpenApiError(where, `${ENFORCEMENT_EXTENSION} must be "enforce" or "report-only"`);
-      const enforcement = mode === undefined ? {} : { enforcement: mode as 'enforce' | 'report-only' };
+      const enforcement = mode === undefined ? {} : { enforcement: mode as Enforcement };
       if (security === 'public') routes.push({ method, path, scopes: [], public: true, ...enforcement });
       else if (security.length === 1) routes.push({ method, path, scopes: security[0] as string[], public: false, ...enforcement });
       else routes.push({ method, path, anyOf: security, public: false, ...enforcement });
