@@ -7,6 +7,7 @@
 import { assertJsonObject } from './assert';
 import { ConfigError } from './errors';
 import type { JsonObject } from './json';
+import { httpsUrlProblem } from './url';
 
 /** A JSON object. */
 export function assertObject(value: unknown, field: string): asserts value is JsonObject {
@@ -29,13 +30,8 @@ export function str(value: unknown, field: string): string {
 /** An absolute `https:` URL, returned as written. */
 export function httpsUrl(value: unknown, field: string): string {
   const text = str(value, field);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(field, `is not a URL: ${JSON.stringify(text)}`);
-  }
-  if (url.protocol !== 'https:') throw new ConfigError(field, `must be an https URL, got ${url.protocol}`);
+  const problem = httpsUrlProblem(text);
+  if (problem !== undefined) throw new ConfigError(field, problem);
   return text;
 }
 

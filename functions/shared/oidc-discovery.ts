@@ -1,4 +1,5 @@
 import { isJsonObject } from './json';
+import { httpsUrlProblem } from './url';
 
 /**
  * OpenID Connect discovery, the document side, for every reader of it: the authorizer's
@@ -31,12 +32,7 @@ export function jwksUriFromDiscovery(document: unknown, issuer: string): string 
   }
   const jwksUri = doc.jwks_uri;
   if (typeof jwksUri !== 'string') throw new Error('the discovery document has no jwks_uri');
-  let url: URL;
-  try {
-    url = new URL(jwksUri);
-  } catch {
-    throw new Error(`jwks_uri is not a URL: ${JSON.stringify(jwksUri).slice(0, 200)}`);
-  }
-  if (url.protocol !== 'https:') throw new Error(`jwks_uri must be an https URL, got ${url.protocol}`);
+  const problem = httpsUrlProblem(jwksUri);
+  if (problem !== undefined) throw new Error(`jwks_uri ${problem}`);
   return jwksUri;
 }
