@@ -3,6 +3,7 @@ import { Authorizer } from '../functions/authorizer/authorize';
 import { type AuthorizerConfig, parseConfigJson } from '../functions/authorizer/config';
 import { HttpsJsonFetcher, JwksUriResolver } from '../functions/authorizer/discovery';
 import { HttpsJwksFetcher, KeyStore } from '../functions/authorizer/key-store';
+import { PROFILE_DOCS } from '../functions/authorizer/profile-docs';
 import { PROFILES } from '../functions/authorizer/profiles';
 import { grantedScopes } from '../functions/authorizer/scopes';
 import { decodeJwt } from '../functions/authorizer/token';
@@ -175,7 +176,7 @@ export async function explainCommand(
   const issuer = config.issuers.find((i) => i.issuer === payload?.iss);
   if (issuer) {
     const profile = PROFILES[issuer.profile];
-    lines.push(`  issuer profile: ${profile.name} — ${profile.summary}`);
+    lines.push(`  issuer profile: ${profile.name} — ${PROFILE_DOCS[profile.name].summary}`);
     lines.push(
       `  client (${issuer.clientClaims.join(' or ')}): ${String(issuer.clientClaims.map((c) => payload?.[c]).find((v) => v !== undefined) ?? '-')}` +
         (issuer.clientIds ? `; allowed: ${issuer.clientIds.join(', ')}` : ''),

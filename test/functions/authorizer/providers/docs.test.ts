@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../../../functions/authorizer/config';
-import { PROFILE_NAMES, PROFILES } from '../../../../functions/authorizer/profiles';
+import { PROFILE_DOCS } from '../../../../functions/authorizer/profile-docs';
+import { PROFILE_NAMES } from '../../../../functions/authorizer/profiles';
 
 const page = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'providers.md'), 'utf8');
 
@@ -18,6 +19,6 @@ describe('docs/providers.md', () => {
   });
 
   it.each(PROFILE_NAMES)('cites every source the %s profile relies on', (name) => {
-    for (const fact of PROFILES[name].facts) expect(page).toContain(fact.source);
+    for (const fact of PROFILE_DOCS[name].facts) expect(page).toContain(fact.source);
   });
 });
