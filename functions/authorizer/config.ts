@@ -162,7 +162,13 @@ export interface ParsedConfig {
 }
 
 const BROAD_SCOPES = new Set(['admin', 'root', 'all', '*', 'superuser', 'full_access', 'full-access', 'write', 'read']);
-const SCOPE_SHAPE = /^[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+(?::[A-Za-z0-9_.*-]+)*$/;
+/**
+ * Granular scope shapes that draw no warning: `resource:action` (RFC 9068 style), Cognito's
+ * custom scopes `resourceServer/scope` (the resource server identifier may be a URL), and
+ * Entra's `Resource.Operation[.Constraint]` (`Orders.Read.All`).
+ */
+const SCOPE_SHAPE =
+  /^(?:[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+(?::[A-Za-z0-9_.*-]+)*|\S+\/[A-Za-z0-9_.*-]+|[A-Z][A-Za-z0-9]*(?:\.[A-Z][A-Za-z0-9]*)+)$/;
 
 /** Normalize a JOSE `typ` media type as RFC 7515 §4.1.9 compares it. */
 export function normalizeMediaType(typ: string): string {
@@ -311,7 +317,7 @@ function scopeList(value: unknown, field: string, warnings: string[]): string[] 
     if (BROAD_SCOPES.has(scope.toLowerCase())) {
       warnings.push(`${field}[${i}]: "${scope}" is a broad scope; prefer granular resource:action scopes`);
     } else if (!SCOPE_SHAPE.test(scope)) {
-      warnings.push(`${field}[${i}]: "${scope}" is not of the resource:action shape`);
+      warnings.push(`${field}[${i}]: "${scope}" is not of a granular shape (resource:action, resource/action, Resource.Action)`);
     }
   });
   return [...new Set(scopes)];

@@ -100,12 +100,18 @@ describe('parseConfig', () => {
     expect(() => parseConfig(raw)).toThrow('issuers[1].issuer: duplicates issuers[0].issuer');
   });
 
-  it('warns on broad scopes and scopes not of the resource:action shape', () => {
+  it('warns on broad scopes and scopes of no granular shape', () => {
     const { warnings } = parseConfig(rawConfig({ routes: [{ method: 'GET', path: '/a', scopes: ['admin', 'readstuff', 'a:b'] }] }));
     expect(warnings).toEqual([
       'routes[0].scopes[0]: "admin" is a broad scope; prefer granular resource:action scopes',
-      'routes[0].scopes[1]: "readstuff" is not of the resource:action shape',
+      'routes[0].scopes[1]: "readstuff" is not of a granular shape (resource:action, resource/action, Resource.Action)',
     ]);
+  });
+
+  it("takes Cognito's resourceServer/scope and Entra's Resource.Action.Constraint scopes without a warning", () => {
+    const scopes = ['orders/read', 'https://api.example.com/orders.read', 'Orders.Read.All', 'Files.Read'];
+    const { warnings } = parseConfig(rawConfig({ routes: [{ method: 'GET', path: '/a', scopes }] }));
+    expect(warnings).toEqual([]);
   });
 
   it('takes clientIds without audience, and a list of scope claims', () => {
