@@ -1,4 +1,4 @@
-import { ENFORCEMENTS, type Enforcement } from '../functions/authorizer/config';
+import { ENFORCEMENTS, Enforcement } from '../functions/authorizer/config';
 import { isProfileName, PROFILE_NAMES, type ProfileName } from '../functions/authorizer/profiles';
 import { ConfigError } from '../functions/shared/errors';
 import { assertObject, int, oneOf, str, stringList } from '../functions/shared/fields';
@@ -139,7 +139,7 @@ export function readEnvironment(environments: unknown, name: unknown): Environme
       burstLimit: int(throttling.burstLimit, at('throttling.burstLimit'), 200, 1, 5000),
     },
     demoApi: raw.demoApi !== false,
-    enforcement: oneOf(raw.enforcement, at('enforcement'), ENFORCEMENTS, 'enforce'),
+    enforcement: oneOf(raw.enforcement, at('enforcement'), ENFORCEMENTS, Enforcement.ENFORCE),
     tracing: raw.tracing === true,
   };
 }

@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { type AuthorizerConfig, parseConfig } from '../functions/authorizer/config';
+import { type AuthorizerConfig, Enforcement, parseConfig } from '../functions/authorizer/config';
 import type { ProfileName } from '../functions/authorizer/profiles';
 import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
 import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../functions/shared/openapi';
@@ -52,13 +52,7 @@ export interface ScopeAuthorizerIssuer {
   readonly scopeClaim?: string | string[];
 }
 
-/**
- * `enforce` (the default) denies what the route table does not allow. `report-only` lets
- * every request with a valid token through and logs the decision that would have been made
- * (`enforced: false`), counted in the `WouldDeny` metric: a rollout on a live API. Invalid
- * tokens are refused in both modes.
- */
-export type Enforcement = 'enforce' | 'report-only';
+export { Enforcement };
 
 /** The gateway responses the construct puts on every REST API it guards. */
 export interface ScopeGatewayResponseOptions {
@@ -283,7 +277,7 @@ export class ScopeAuthorizer extends Construct {
    * is report-only (a cached policy would hide later requests from the decision log).
    */
   get cacheTtlSeconds(): number {
-    return this.routes.some((r) => this.enforcementOf(r) === 'report-only') ? 0 : this.requestedCacheTtlSeconds;
+    return this.routes.some((r) => this.enforcementOf(r) === Enforcement.REPORT_ONLY) ? 0 : this.requestedCacheTtlSeconds;
   }
 
   /**
@@ -421,7 +415,7 @@ export class ScopeAuthorizer extends Construct {
       clockToleranceSeconds: this.props.clockToleranceSeconds ?? 30,
       policyCacheTtlSeconds: this.cacheTtlSeconds,
     };
-    if (this.props.enforcement === 'report-only') config.enforcement = 'report-only';
+    if (this.props.enforcement === Enforcement.REPORT_ONLY) config.enforcement = Enforcement.REPORT_ONLY;
     return config;
   }
 
@@ -465,14 +459,14 @@ export class ScopeAuthorizer extends Construct {
     if (requirement.anyOf !== undefined && requirement.anyOf.length > 0) row.anyOf = requirement.anyOf.map((set) => [...set]);
     else row.scopes = [...(requirement.scopes ?? [])];
     if (requirement.maxAuthAgeSeconds !== undefined) row.maxAuthAgeSeconds = requirement.maxAuthAgeSeconds;
-    if (requirement.enforcement !== undefined && requirement.enforcement !== (this.props.enforcement ?? 'enforce'))
+    if (requirement.enforcement !== undefined && requirement.enforcement !== (this.props.enforcement ?? Enforcement.ENFORCE))
       row.enforcement = requirement.enforcement;
     this.routes.push({ ...row, source });
     return row;
   }
 
   private enforcementOf(route: RouteRow): Enforcement {
-    return route.enforcement ?? this.props.enforcement ?? 'enforce';
+    return route.enforcement ?? this.props.enforcement ?? Enforcement.ENFORCE;
   }
 
   /** One API per authorizer: its route table is that API's, and the policy answers for the whole API. */

@@ -1,7 +1,7 @@
 import { BoundedMap } from '../shared/bounded-map';
 import { InvalidTokenError, MalformedEventError, messageOf, reasonOf, type ScopegateError } from '../shared/errors';
 import { outcomeOf, Reason, type ReasonCode } from '../shared/reasons';
-import { type AuthorizerConfig, DEFAULT_ROUTE_PATH, type Enforcement, type RouteConfig } from './config';
+import { type AuthorizerConfig, DEFAULT_ROUTE_PATH, Enforcement, type RouteConfig } from './config';
 import type { JwksUriResolver } from './discovery';
 import type { Introspector } from './introspection';
 import type { KeyStore } from './key-store';
@@ -254,7 +254,7 @@ export class Authorizer {
         else missingAlternatives = missingAnyOf(route.anyOf, granted);
       }
     }
-    const enforcement: Enforcement = this.anyReportOnly ? (route?.enforcement ?? this.config.enforcement) : 'enforce';
+    const enforcement: Enforcement = this.anyReportOnly ? (route?.enforcement ?? this.config.enforcement) : Enforcement.ENFORCE;
     const allowed = reason === Reason.Allow || enforcement === 'report-only';
 
     let rendered: { policy: PolicyDocument; bytes: number | undefined };

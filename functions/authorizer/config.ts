@@ -95,11 +95,23 @@ export interface IssuerConfig {
   senderConstraint: 'optional' | 'required';
 }
 
-/** The values of {@link Enforcement}. */
-export const ENFORCEMENTS = ['enforce', 'report-only'] as const;
+/**
+ * Whether a decision is enforced, or only logged. The one declaration, used by the authorizer,
+ * the OpenAPI reader, the CLI and the CDK constructs; the values are the configuration's.
+ */
+export enum Enforcement {
+  /** Deny what the route table does not allow (the default). */
+  ENFORCE = 'enforce',
+  /**
+   * Let every request with a valid token through and log the decision that would have been
+   * made (`enforced: false`), counted in the `WouldDeny` metric: a rollout on a live API.
+   * Invalid tokens are refused all the same.
+   */
+  REPORT_ONLY = 'report-only',
+}
 
-/** Whether a decision is enforced, or only logged (`report-only`: a valid token passes). */
-export type Enforcement = (typeof ENFORCEMENTS)[number];
+/** The values of {@link Enforcement}. */
+export const ENFORCEMENTS: readonly Enforcement[] = Object.values(Enforcement);
 
 /**
  * The HTTP API catch-all route (`routeKey` `$default`), written `{"method": "*", "path":
@@ -425,7 +437,7 @@ export function parseConfig(raw: unknown): ParsedConfig {
     seenIssuers.set(item.issuer, i);
   });
   checkIntrospectionRouting(issuers);
-  const topEnforcement = oneOf(raw.enforcement, 'enforcement', ENFORCEMENTS, 'enforce');
+  const topEnforcement = oneOf(raw.enforcement, 'enforcement', ENFORCEMENTS, Enforcement.ENFORCE);
   if (!Array.isArray(raw.routes)) throw new ConfigError('routes', 'must be a list');
   const routes = raw.routes.map((item, i) => parseRoute(item, `routes[${i}]`, warnings, topEnforcement));
   const seenRoutes = new Map<string, number>();

@@ -4,7 +4,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { parseConfig } from '../../functions/authorizer/config';
-import { ScopeAuthorizer } from '../../lib/scope-authorizer';
+import { Enforcement, ScopeAuthorizer } from '../../lib/scope-authorizer';
 import { testStack } from './helpers';
 
 function build(stack: Stack, options: { cacheTtl?: Duration; scopes?: string[] } = {}) {
@@ -211,7 +211,7 @@ describe('ScopeAuthorizer report-only rollout', () => {
   it('writes enforcement: report-only for the whole API and turns the authorizer cache off', () => {
     const stack = testStack();
     const api = new apigw.RestApi(stack, 'Api');
-    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers, enforcement: 'report-only', cacheTtl: Duration.seconds(300) });
+    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers, enforcement: Enforcement.REPORT_ONLY, cacheTtl: Duration.seconds(300) });
     authz.addMethod(api.root.resourceForPath('/x'), 'GET', new apigw.MockIntegration(), { scopes: ['x:read'] });
     expect(authz.configuration()).toMatchObject({ enforcement: 'report-only', policyCacheTtlSeconds: 0 });
     expect(authz.routeTable()).toEqual([{ method: 'GET', path: '/x', scopes: ['x:read'] }]);
@@ -226,7 +226,7 @@ describe('ScopeAuthorizer report-only rollout', () => {
     expect(ttlOf(stack, api)).toBe(300);
     authz.addMethod(api.root.resourceForPath('/x'), 'POST', new apigw.MockIntegration(), {
       scopes: ['x:write'],
-      enforcement: 'report-only',
+      enforcement: Enforcement.REPORT_ONLY,
     });
     expect(authz.routeTable()).toEqual([
       { method: 'GET', path: '/x', scopes: ['x:read'] },
@@ -240,7 +240,7 @@ describe('ScopeAuthorizer report-only rollout', () => {
   it('keeps the HTTP API authorizer cache off too while a route is report-only', () => {
     const stack = testStack();
     const api = new apigwv2.HttpApi(stack, 'Http');
-    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers, enforcement: 'report-only' });
+    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers, enforcement: Enforcement.REPORT_ONLY });
     authz.addHttpRoutes(api, {
       path: '/x',
       methods: [apigwv2.HttpMethod.GET],
