@@ -6,7 +6,7 @@
  *
  *   npx cdk synth --app "npx tsx examples/other-stack.ts"
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { ScopeAuthorizer } from '../lib/scope-authorizer';
 import { acknowledgeExampleApi, ENV, ISSUER, loggedStage } from './common';
@@ -24,7 +24,7 @@ export function build(app: App) {
   authorizer.addMethod(api.root.resourceForPath('/orders'), 'GET', backend, { scopes: ['orders:read'], methodOptions });
   authorizer.addMethod(api.root.resourceForPath('/orders/{orderId}'), 'DELETE', backend, {
     scopes: ['orders:cancel'],
-    maxAuthAgeSeconds: 900,
+    maxAuthAge: Duration.minutes(15),
     methodOptions,
   });
   acknowledgeExampleApi(api);

@@ -5,10 +5,15 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { type AuthorizerConfig, Enforcement, parseConfig } from '../functions/authorizer/config';
+import {
+  type AuthorizerConfig,
+  type AuthorizerConfigDocument,
+  Enforcement,
+  parseConfig,
+  type RouteDocument,
+} from '../functions/authorizer/config';
 import type { ProfileName } from '../functions/authorizer/profiles';
 import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
 import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../functions/shared/openapi';
@@ -18,6 +23,7 @@ import { scopegateFunction } from './node-function';
 
 /** A trusted issuer, as the authorizer configuration names it (see docs/configuration.md, docs/providers.md). */
 export interface ScopeAuthorizerIssuer {
+  /** The issuer, compared with the token's `iss` exactly. */
   readonly issuer: string;
   /**
    * The identity-provider profile: client claim, permission claims, access-token rule.
@@ -29,9 +35,16 @@ export interface ScopeAuthorizerIssuer {
    * @default - derived from the issuer (cognito, entra) or found by OIDC discovery
    */
   readonly jwksUri?: string;
-  /** Key sets read when `jwksUri` is unavailable or lacks a `kid`, in order (e.g. the issuer's discovery document). */
+  /**
+   * Key sets read when `jwksUri` is unavailable or lacks a `kid`, in order (e.g. the issuer's
+   * discovery document).
+   * @default - none
+   */
   readonly jwksFallbackUris?: string[];
-  /** The token's `aud` must contain one of these; required unless `clientIds` is given. */
+  /**
+   * The token's `aud` must contain one of these; required unless `clientIds` is given.
+   * @default - no audience check (then `clientIds` is required)
+   */
   readonly audience?: string | string[];
   /**
    * The token's client (the profile's client claim) must be one of these.
@@ -43,7 +56,15 @@ export interface ScopeAuthorizerIssuer {
    * @default - the profile's
    */
   readonly clientClaim?: string | string[];
+  /**
+   * Accepted JOSE `alg` values.
+   * @default - every supported algorithm (RS256/384/512, ES256/384/512, EdDSA)
+   */
   readonly algorithms?: string[];
+  /**
+   * Required JOSE `typ` (e.g. `at+jwt`, RFC 9068).
+   * @default - any
+   */
   readonly tokenType?: string;
   /**
    * Claims whose values are granted as scopes.
@@ -53,6 +74,17 @@ export interface ScopeAuthorizerIssuer {
 }
 
 export { Enforcement };
+
+/** What kind of API Gateway authorizer guards a REST API (HTTP APIs always get a payload 2.0 Lambda authorizer). */
+export enum AuthorizerMode {
+  /** A TOKEN authorizer on the Authorization header, with the Bearer regex; answers cached by token. */
+  TOKEN = 'token',
+  /**
+   * A REQUEST authorizer, which sees the method, the URL, the `DPoP` header and a mutual-TLS
+   * client certificate, for sender-constrained tokens (RFC 8705, RFC 9449); nothing cached.
+   */
+  REQUEST = 'request',
+}
 
 /** The gateway responses the construct puts on every REST API it guards. */
 export interface ScopeGatewayResponseOptions {
@@ -82,35 +114,35 @@ export interface ScopeAuthorizerProps {
    */
   readonly cacheTtl?: Duration;
   /**
-   * Leeway for `exp`, `nbf`, `iat`, in seconds.
-   * @default 30
+   * Leeway for `exp`, `nbf`, `iat` (whole seconds).
+   * @default Duration.seconds(30)
    */
-  readonly clockToleranceSeconds?: number;
+  readonly clockTolerance?: Duration;
   /**
    * Name of the SSM parameter that holds the configuration.
    * @default - generated
    */
   readonly parameterName?: string;
   /**
-   * Memory of the function, in MiB (see docs/performance.md for the measurement).
-   * @default 256
+   * Memory of the function (whole mebibytes; see docs/performance.md for the measurement).
+   * @default Size.mebibytes(256)
    */
-  readonly memorySize?: number;
+  readonly memorySize?: Size;
   /**
-   * `token`: a REST TOKEN authorizer on the Authorization header, with the Bearer regex.
-   * `request`: a REST REQUEST authorizer, which sees the method, the URL, the `DPoP` header
+   * `TOKEN`: a REST TOKEN authorizer on the Authorization header, with the Bearer regex.
+   * `REQUEST`: a REST REQUEST authorizer, which sees the method, the URL, the `DPoP` header
    * and a mutual-TLS client certificate, for sender-constrained tokens (RFC 8705, RFC 9449).
    * Its identity source is the Authorization header only (API Gateway answers 401 without
    * calling the authorizer when an identity source is missing, so a `DPoP` source would shut
    * out plain Bearer requests), and nothing is cached (`cacheTtl` must be 0 or unset; HTTP
    * APIs too): a DPoP proof is bound to one request, and no cached answer may outlive that
    * binding. HTTP APIs always get a payload 2.0 Lambda authorizer.
-   * @default 'token'
+   * @default AuthorizerMode.TOKEN
    */
-  readonly mode?: 'token' | 'request';
+  readonly mode?: AuthorizerMode;
   /**
    * The mode of every route that does not set its own (see {@link Enforcement}).
-   * @default 'enforce'
+   * @default Enforcement.ENFORCE
    */
   readonly enforcement?: Enforcement;
   /**
@@ -145,8 +177,12 @@ export interface ScopeRequirement {
   readonly scopes?: string[];
   /** Alternatives: any one set, all of its scopes (OpenAPI's list of security requirements). */
   readonly anyOf?: string[][];
-  /** RFC 9470 step-up: authentication no older than this, in seconds. */
-  readonly maxAuthAgeSeconds?: number;
+  /**
+   * RFC 9470 step-up: authentication no older than this (whole seconds; the configuration's
+   * `maxAuthAgeSeconds`).
+   * @default - no step-up
+   */
+  readonly maxAuthAge?: Duration;
   /**
    * This route's mode.
    * @default - the authorizer's `enforcement`
@@ -191,14 +227,7 @@ export interface ScopedDeploymentOptions {
 }
 
 /** A row of the route table, as the configuration holds it. */
-export interface RouteRow {
-  method: string;
-  path: string;
-  scopes?: string[];
-  anyOf?: string[][];
-  maxAuthAgeSeconds?: number;
-  enforcement?: Enforcement;
-}
+export type RouteRow = RouteDocument;
 
 export { BEARER_VALIDATION_REGEX };
 
@@ -225,8 +254,12 @@ type GuardedApi = { kind: 'rest'; api: apigw.IRestApi } | { kind: 'http'; api: a
  * scopes enforced cannot drift from the routes deployed.
  */
 export class ScopeAuthorizer extends Construct {
-  readonly function: NodejsFunction;
-  readonly parameter: ssm.StringParameter;
+  /** The authorizer function. */
+  readonly function: lambda.IFunction;
+  /** The function's timeout (alarms tell a timed-out invocation by it). */
+  readonly timeout: Duration;
+  /** The SSM parameter that holds the configuration. */
+  readonly parameter: ssm.IStringParameter;
   private readonly routes: (RouteRow & { source: string })[] = [];
   private readonly props: ScopeAuthorizerProps;
   private readonly requestedCacheTtlSeconds: number;
@@ -239,15 +272,15 @@ export class ScopeAuthorizer extends Construct {
   constructor(scope: Construct, id: string, props: ScopeAuthorizerProps) {
     super(scope, id);
     this.props = props;
-    if (props.mode === 'request' && props.cacheTtl !== undefined && props.cacheTtl.toSeconds() > 0) {
+    if (props.mode === AuthorizerMode.REQUEST && props.cacheTtl !== undefined && props.cacheTtl.toSeconds() > 0) {
       throw new Error(
         `mode 'request' caches nothing (a DPoP proof is bound to one request); cacheTtl must be 0, not ${props.cacheTtl.toSeconds()} s`,
       );
     }
-    this.requestedCacheTtlSeconds = props.mode === 'request' ? 0 : (props.cacheTtl ?? Duration.seconds(300)).toSeconds();
+    this.requestedCacheTtlSeconds = props.mode === AuthorizerMode.REQUEST ? 0 : (props.cacheTtl ?? Duration.seconds(300)).toSeconds();
     if (this.requestedCacheTtlSeconds > 3600)
       throw new Error(`cacheTtl is ${this.requestedCacheTtlSeconds} s; API Gateway caches authorizer results for 3600 s at most`);
-    this.parameter = new ssm.StringParameter(this, 'Config', {
+    const parameter = new ssm.StringParameter(this, 'Config', {
       parameterName: props.parameterName,
       description: 'scopegate authorizer configuration (generated from the API definition)',
       stringValue: Lazy.string({ produce: () => JSON.stringify(this.configuration()) }),
@@ -255,15 +288,17 @@ export class ScopeAuthorizer extends Construct {
       // paid Advanced parameter, which cannot be turned back into a Standard one.
       tier: props.parameterTier ?? ssm.ParameterTier.STANDARD,
     });
+    this.parameter = parameter;
+    this.timeout = Duration.seconds(10);
     this.function = scopegateFunction(this, 'Function', {
       entry: 'authorizer/handler.ts',
       description: 'scopegate OAuth 2.0 scope authorizer',
-      memorySize: Size.mebibytes(props.memorySize ?? 256),
-      timeout: Duration.seconds(10),
-      environment: { AUTHZ_CONFIG_PARAMETER: this.parameter.parameterName, AUTHZ_CONFIG_TTL_SECONDS: '300' },
+      memorySize: props.memorySize ?? Size.mebibytes(256),
+      timeout: this.timeout,
+      environment: { AUTHZ_CONFIG_PARAMETER: parameter.parameterName, AUTHZ_CONFIG_TTL_SECONDS: '300' },
       tracing: props.tracing,
     });
-    this.parameter.grantRead(this.function);
+    parameter.grantRead(this.function);
     this.node.addValidation({ validate: () => this.validate() });
   }
 
@@ -337,12 +372,12 @@ export class ScopeAuthorizer extends Construct {
     const original = loadDocument(document);
     const routes = readOpenApiRoutes(original);
     const stack = Stack.of(scope);
-    const mode = this.props.mode ?? 'token';
+    const mode = this.props.mode ?? AuthorizerMode.TOKEN;
     const body = withScopegateAuthorizer(original, {
       type: mode,
       authorizerUri: `arn:${Aws.PARTITION}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.function.functionArn}/invocations`,
       authorizerResultTtlInSeconds: Lazy.uncachedNumber({ produce: () => this.cacheTtlSeconds }) as number,
-      ...(mode === 'token'
+      ...(mode === AuthorizerMode.TOKEN
         ? { identityValidationExpression: BEARER_VALIDATION_REGEX }
         : { identitySource: 'method.request.header.Authorization' }),
     });
@@ -407,12 +442,12 @@ export class ScopeAuthorizer extends Construct {
     return this.routes.map(({ source: _source, ...row }) => row);
   }
 
-  /** The configuration the function reads, as JSON-ready data. */
-  configuration(): Record<string, unknown> {
-    const config: Record<string, unknown> = {
+  /** The configuration the function reads (the SSM parameter's JSON document). */
+  configuration(): AuthorizerConfigDocument {
+    const config: AuthorizerConfigDocument = {
       issuers: this.props.issuers.map(resolveIssuer),
       routes: this.routeTable(),
-      clockToleranceSeconds: this.props.clockToleranceSeconds ?? 30,
+      clockToleranceSeconds: (this.props.clockTolerance ?? Duration.seconds(30)).toSeconds(),
       policyCacheTtlSeconds: this.cacheTtlSeconds,
     };
     if (this.props.enforcement === Enforcement.REPORT_ONLY) config.enforcement = Enforcement.REPORT_ONLY;
@@ -458,7 +493,7 @@ export class ScopeAuthorizer extends Construct {
     const row: RouteRow = { method: upper === 'ANY' ? '*' : upper, path };
     if (requirement.anyOf !== undefined && requirement.anyOf.length > 0) row.anyOf = requirement.anyOf.map((set) => [...set]);
     else row.scopes = [...(requirement.scopes ?? [])];
-    if (requirement.maxAuthAgeSeconds !== undefined) row.maxAuthAgeSeconds = requirement.maxAuthAgeSeconds;
+    if (requirement.maxAuthAge !== undefined) row.maxAuthAgeSeconds = requirement.maxAuthAge.toSeconds();
     if (requirement.enforcement !== undefined && requirement.enforcement !== (this.props.enforcement ?? Enforcement.ENFORCE))
       row.enforcement = requirement.enforcement;
     this.routes.push({ ...row, source });
@@ -507,7 +542,7 @@ export class ScopeAuthorizer extends Construct {
     const handler = this.handlerIn(guard);
     const ttl = Duration.seconds(Lazy.uncachedNumber({ produce: () => this.cacheTtlSeconds }) as number);
     this.restAuthorizer =
-      this.props.mode === 'request'
+      this.props.mode === AuthorizerMode.REQUEST
         ? new apigw.RequestAuthorizer(guard, 'Authorizer', {
             handler,
             identitySources: [apigw.IdentitySource.header('Authorization')],

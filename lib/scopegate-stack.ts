@@ -109,7 +109,7 @@ export class ScopegateStack extends Stack {
         scopeClaim: issuer.scopeClaim,
       })),
       cacheTtl: Duration.seconds(s.authorizerCacheTtlSeconds),
-      clockToleranceSeconds: s.clockToleranceSeconds,
+      clockTolerance: Duration.seconds(s.clockToleranceSeconds),
       parameterName: `/scopegate/${s.name}/authorizer-config`,
       tracing: s.tracing,
       enforcement: s.enforcement,
@@ -161,7 +161,7 @@ export class ScopegateStack extends Stack {
     for (const route of DEMO_ROUTES) {
       this.authorizer.addMethod(api.root.resourceForPath(route.path), route.method, mock, {
         scopes: route.scopes,
-        maxAuthAgeSeconds: route.maxAuthAgeSeconds,
+        maxAuthAge: route.maxAuthAgeSeconds === undefined ? undefined : Duration.seconds(route.maxAuthAgeSeconds),
         methodOptions: { requestValidator: validator, methodResponses: [{ statusCode: '200' }] },
       });
     }
@@ -217,7 +217,7 @@ export class ScopegateStack extends Stack {
     // Lambda's Errors metric counts every 401 too (the contract makes a 401 a thrown
     // Error), so unexpected failures are read from what explains them: internal_error
     // decisions, and invocations that ran into the function's timeout.
-    const timeoutMs = fn.timeout?.toMilliseconds() ?? 3000;
+    const timeoutMs = this.authorizer.timeout.toMilliseconds();
     atLeastOnce(
       'AuthorizerErrorsAlarm',
       new cloudwatch.MathExpression({

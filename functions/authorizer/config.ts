@@ -137,6 +137,48 @@ export interface RouteConfig {
   enforcement: Enforcement;
 }
 
+/** A trusted issuer as the configuration document writes it, before validation (see {@link IssuerConfig}). */
+export interface IssuerDocument {
+  issuer: string;
+  profile?: ProfileName;
+  jwksUri?: string;
+  jwksFallbackUris?: string[];
+  audience?: string | string[];
+  clientIds?: string[];
+  clientClaim?: string | string[];
+  algorithms?: string[];
+  tokenType?: string;
+  scopeClaim?: string | string[];
+  introspection?: Record<string, unknown>;
+  senderConstraint?: 'optional' | 'required';
+}
+
+/** A route as the configuration document writes it, before validation. */
+export interface RouteDocument {
+  /** An HTTP method, or `*`. */
+  method: string;
+  path: string;
+  scopes?: string[];
+  anyOf?: string[][];
+  maxAuthAgeSeconds?: number;
+  enforcement?: Enforcement;
+}
+
+/**
+ * The configuration document (JSON, as the SSM parameter holds it) that {@link parseConfig}
+ * reads: the shape the CDK construct writes. docs/configuration.md describes every field.
+ */
+export interface AuthorizerConfigDocument {
+  issuers: IssuerDocument[];
+  routes: RouteDocument[];
+  clockToleranceSeconds?: number;
+  maxTokenBytes?: number;
+  policyCacheTtlSeconds?: number;
+  minRsaBits?: number;
+  enforcement?: Enforcement;
+  jwks?: { maxBytes?: number; timeoutMs?: number; minRefetchIntervalSeconds?: number; maxAgeSeconds?: number };
+}
+
 /** The authorizer's configuration after validation; the rest of the code trusts it. */
 export interface AuthorizerConfig {
   issuers: IssuerConfig[];

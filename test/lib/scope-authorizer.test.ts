@@ -1,10 +1,10 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { parseConfig } from '../../functions/authorizer/config';
-import { Enforcement, ScopeAuthorizer } from '../../lib/scope-authorizer';
+import { AuthorizerMode, Enforcement, ScopeAuthorizer } from '../../lib/scope-authorizer';
 import { testStack } from './helpers';
 
 function build(stack: Stack, options: { cacheTtl?: Duration; scopes?: string[] } = {}) {
@@ -15,7 +15,10 @@ function build(stack: Stack, options: { cacheTtl?: Duration; scopes?: string[] }
   });
   const mock = new apigw.MockIntegration();
   authorizer.addMethod(api.root.resourceForPath('/telemetry/{sensorId}'), 'GET', mock, { scopes: options.scopes ?? ['telemetry:read'] });
-  authorizer.addMethod(api.root.resourceForPath('/system/reboot'), 'POST', mock, { scopes: ['system:reboot'], maxAuthAgeSeconds: 900 });
+  authorizer.addMethod(api.root.resourceForPath('/system/reboot'), 'POST', mock, {
+    scopes: ['system:reboot'],
+    maxAuthAge: Duration.minutes(15),
+  });
   authorizer.addMethod(api.root.resourceForPath('/items'), 'ANY', mock, { scopes: ['items:all'] });
   return { api, authorizer };
 }
@@ -100,7 +103,7 @@ describe('ScopeAuthorizer and step-up', () => {
     });
     authz.addMethod(api.root.resourceForPath('/system/reboot'), 'POST', new apigw.MockIntegration(), {
       scopes: ['system:reboot'],
-      maxAuthAgeSeconds: 300,
+      maxAuthAge: Duration.minutes(5),
     });
     expect(() => app.synth()).toThrow(/maxAuthAgeSeconds \(300\) must exceed the authorizer cache TTL \(300 s\)/);
   });
@@ -112,7 +115,7 @@ describe('ScopeAuthorizer in request mode', () => {
     const api = new apigw.RestApi(stack, 'Api');
     const authz = new ScopeAuthorizer(stack, 'Authz', {
       issuers: [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }],
-      mode: 'request',
+      mode: AuthorizerMode.REQUEST,
     });
     authz.addMethod(api.root.resourceForPath('/telemetry'), 'GET', new apigw.MockIntegration(), { scopes: ['telemetry:read'] });
     Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Authorizer', {
@@ -129,7 +132,7 @@ describe('ScopeAuthorizer in request mode', () => {
       () =>
         new ScopeAuthorizer(stack, 'Authz', {
           issuers: [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }],
-          mode: 'request',
+          mode: AuthorizerMode.REQUEST,
           cacheTtl: Duration.seconds(300),
         }),
     ).toThrow(/mode 'request' caches nothing/);
@@ -306,5 +309,38 @@ describe('ScopeAuthorizer across stacks', () => {
     expect(authStack.dependencies).not.toContain(apiStack);
     Template.fromStack(apiStack).resourceCountIs('AWS::Lambda::Permission', 1);
     Template.fromStack(authStack).resourceCountIs('AWS::Lambda::Permission', 0);
+  });
+});
+
+describe('ScopeAuthorizer props: time as Duration, size as Size', () => {
+  const issuers = [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }];
+
+  it('writes clockTolerance and maxAuthAge as the configuration seconds, and memorySize as the function MiB', () => {
+    const stack = testStack();
+    const api = new apigw.RestApi(stack, 'Api');
+    const authz = new ScopeAuthorizer(stack, 'Authz', {
+      issuers,
+      clockTolerance: Duration.minutes(1),
+      memorySize: Size.mebibytes(512),
+      cacheTtl: Duration.seconds(60),
+    });
+    authz.addMethod(api.root.resourceForPath('/reboot'), 'POST', new apigw.MockIntegration(), {
+      scopes: ['system:reboot'],
+      maxAuthAge: Duration.minutes(10),
+    });
+    expect(authz.configuration()).toMatchObject({
+      clockToleranceSeconds: 60,
+      routes: [{ method: 'POST', path: '/reboot', scopes: ['system:reboot'], maxAuthAgeSeconds: 600 }],
+    });
+    expect(authz.timeout.toSeconds()).toBe(10);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 10 });
+  });
+
+  it('defaults to 30 s of clock tolerance and 256 MiB', () => {
+    const stack = testStack();
+    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers });
+    authz.addRoutes([{ method: 'GET', path: '/x', scopes: ['x:read'] }]);
+    expect(authz.configuration().clockToleranceSeconds).toBe(30);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256 });
   });
 });
