@@ -173,9 +173,16 @@ export const SSM_PARAMETER_LIMIT_BYTES: Record<string, number> = {
 
 /** What a route requires of a token. */
 export interface ScopeRequirement {
-  /** All of these are required. Give `scopes` or `anyOf`. */
+  /**
+   * All of these are required. Give `scopes` or `anyOf`.
+   * @default - none: any valid token of a trusted issuer
+   */
   readonly scopes?: string[];
-  /** Alternatives: any one set, all of its scopes (OpenAPI's list of security requirements). */
+  /**
+   * Alternatives: any one set, all of its scopes (OpenAPI's list of security requirements).
+   * Takes the place of `scopes` when given.
+   * @default - `scopes`
+   */
   readonly anyOf?: string[][];
   /**
    * RFC 9470 step-up: authentication no older than this (whole seconds; the configuration's
@@ -192,7 +199,10 @@ export interface ScopeRequirement {
 
 /** What {@link ScopeAuthorizer.addMethod} records besides the API Gateway method. */
 export interface ScopedMethodOptions extends ScopeRequirement {
-  /** Anything else of the method (request validator, method responses…). */
+  /**
+   * Anything else of the method (request validator, method responses…).
+   * @default - none
+   */
   readonly methodOptions?: Omit<apigw.MethodOptions, 'authorizer' | 'authorizationType'>;
 }
 
@@ -206,9 +216,14 @@ export interface ScopedRoute extends ScopeRequirement {
 
 /** Options of {@link ScopeAuthorizer.addHttpRoutes}. */
 export interface ScopedHttpRouteOptions extends ScopeRequirement {
+  /** The route path, e.g. `/telemetry/{sensorId}`. */
   readonly path: string;
-  /** @default [HttpMethod.ANY] */
+  /**
+   * The methods of the route.
+   * @default [HttpMethod.ANY]
+   */
   readonly methods?: apigwv2.HttpMethod[];
+  /** Where the route's requests go. */
   readonly integration: apigwv2.HttpRouteIntegration;
 }
 
@@ -222,7 +237,10 @@ export interface ScopedSpecRestApiProps extends Omit<apigw.SpecRestApiProps, 'ap
 export interface ScopedDeploymentOptions {
   /** The stage to deploy to (created when it does not exist). */
   readonly stageName: string;
-  /** @default - none */
+  /**
+   * The deployment's description.
+   * @default 'scopegate: methods guarded by the scope authorizer'
+   */
   readonly description?: string;
 }
 
