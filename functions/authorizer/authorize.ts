@@ -217,97 +217,69 @@ export class Authorizer {
     }
   }
 
+  /** The policy decision for a verified token: which route is asked, whether the token may call it, what API Gateway gets. */
   private decideFor(token: VerifiedToken, target: DecisionTarget, latency: () => number): Decision {
     const asked = typeof target === 'string' ? this.askedRest(target) : this.askedHttp(target.routeArn, target.routeKey);
-    const routes = this.config.routes;
+    const verdicts = this.verdictsFor(token);
+    const route = this.config.routes[asked.index];
+    const judgement = judge(route, verdicts[asked.index] === true, token.scopes);
+    const enforcement: Enforcement = this.anyReportOnly ? (route?.enforcement ?? this.config.enforcement) : Enforcement.ENFORCE;
+    const allowed = judgement.reason === Reason.Allow || enforcement === 'report-only';
+    const policy = this.policyOf(asked, verdicts, allowed, judgement.reason, token);
+    return {
+      outcome: 'policy',
+      allowed,
+      result: {
+        principalId: token.sub ?? token.clientId ?? 'anonymous',
+        policyDocument: policy.rendered.policy,
+        context: contextOf(token),
+      },
+      record: recordOf(token, asked, route, judgement, allowed, enforcement, policy, latency()),
+    };
+  }
+
+  /** Per route, whether the token may call it: its scopes (memoized by scope list), then its age where a route asks for step-up. */
+  private verdictsFor(token: VerifiedToken): readonly boolean[] {
     const key = scopeKey(token.scopes);
     let byScope = this.scopeVerdicts.get(key);
     if (byScope === undefined) {
       const granted = new Set(token.scopes);
-      byScope = routes.map((route) => satisfiesAnyOf(route.anyOf, granted));
+      byScope = this.config.routes.map((route) => satisfiesAnyOf(route.anyOf, granted));
       this.scopeVerdicts.set(key, byScope);
     }
-    let verdicts = byScope;
-    if (this.stepUp.length > 0) {
-      const nowSeconds = this.now() / 1000;
-      verdicts = [...byScope];
-      for (const i of this.stepUp) {
-        const max = routes[i]?.maxAuthAgeSeconds as number;
-        // The Allow must hold for as long as API Gateway may cache it.
-        verdicts[i] =
-          byScope[i] === true && token.authTime !== undefined && nowSeconds - token.authTime + this.config.policyCacheTtlSeconds <= max;
-      }
-    }
-    const index = asked.index;
-    const route = routes[index];
-    let reason: ReasonCode;
-    let missing: string[] | undefined;
-    let missingAlternatives: string[][] | undefined;
-    if (route === undefined) reason = Reason.NoRoute;
-    else if (verdicts[index]) reason = Reason.Allow;
-    else {
-      const granted = new Set(token.scopes);
-      if (satisfiesAnyOf(route.anyOf, granted)) reason = Reason.StepUpRequired;
-      else {
-        reason = Reason.InsufficientScope;
-        if (route.anyOf.length === 1) missing = missingScopes(route.anyOf[0] as string[], granted);
-        else missingAlternatives = missingAnyOf(route.anyOf, granted);
-      }
-    }
-    const enforcement: Enforcement = this.anyReportOnly ? (route?.enforcement ?? this.config.enforcement) : Enforcement.ENFORCE;
-    const allowed = reason === Reason.Allow || enforcement === 'report-only';
+    return this.stepUp.length > 0 ? this.withStepUp(byScope, token.authTime) : byScope;
+  }
 
-    let rendered: { policy: PolicyDocument; bytes: number | undefined };
-    let inexact: CompiledPolicy['inexact'] = [];
-    const senderBound = isSenderBound(token);
-    // A policy for this one request: for HTTP APIs (the answer is for the route only); for a
-    // sender-constrained token (no cache may reuse it beyond the request its proof is bound
-    // to); for a would-be deny passed in report-only (nothing else is let through with it).
-    if (asked.http || senderBound || (allowed && reason !== Reason.Allow)) {
+  /** The verdicts with each step-up route allowed only to a token authenticated recently enough. */
+  private withStepUp(byScope: readonly boolean[], authTime: number | undefined): boolean[] {
+    const routes = this.config.routes;
+    const nowSeconds = this.now() / 1000;
+    const verdicts = [...byScope];
+    for (const i of this.stepUp) {
+      const max = routes[i]?.maxAuthAgeSeconds as number;
+      // The Allow must hold for as long as API Gateway may cache it.
+      verdicts[i] = byScope[i] === true && authTime !== undefined && nowSeconds - authTime + this.config.policyCacheTtlSeconds <= max;
+    }
+    return verdicts;
+  }
+
+  /**
+   * The policy API Gateway gets. One for this request only: for HTTP APIs (the answer is for
+   * the route only); for a sender-constrained token (no cache may reuse it beyond the request
+   * its proof is bound to); for a would-be deny passed in report-only (nothing else is let
+   * through with it). Else the whole-API policy of the verdicts.
+   */
+  private policyOf(asked: Asked, verdicts: readonly boolean[], allowed: boolean, reason: ReasonCode, token: VerifiedToken): RenderedPolicy {
+    if (asked.http || isSenderBound(token) || (allowed && reason !== Reason.Allow)) {
       const policy = singleRequestPolicy(asked.requestArn, asked.stagePrefix, allowed);
       // An HTTP API takes `isAuthorized`, not the policy: no size to measure.
-      rendered = { policy, bytes: asked.http ? undefined : Buffer.byteLength(JSON.stringify(policy)) };
-    } else {
-      ({ rendered, inexact } = this.policyFor(verdicts, asked.stagePrefix));
+      return { rendered: { policy, bytes: asked.http ? undefined : Buffer.byteLength(JSON.stringify(policy)) }, inexact: NONE_INEXACT };
     }
-    const context: AuthorizerResult['context'] = {
-      sub: token.sub ?? '',
-      clientId: token.clientId ?? '',
-      scope: token.scopes.join(' '),
-      issuer: token.issuer.issuer,
-    };
-    if (token.authTime !== undefined) context.authTime = token.authTime;
-    return {
-      outcome: 'policy',
-      allowed,
-      result: { principalId: token.sub ?? token.clientId ?? 'anonymous', policyDocument: rendered.policy, context },
-      record: {
-        reason,
-        effect: allowed ? 'allow' : 'deny',
-        enforced: enforcement === 'enforce',
-        method: asked.method,
-        path: asked.path,
-        route: route ? `${route.method} ${route.path}` : undefined,
-        issuer: token.issuer.issuer,
-        sub: token.sub,
-        clientId: token.clientId,
-        kid: token.kid,
-        alg: token.alg,
-        missingScopes: missing,
-        missingAnyOf: missingAlternatives,
-        policyBytes: rendered.bytes,
-        policyInexact: inexact.length > 0 ? inexact.map((x) => `${x.kind}:${x.pattern}`) : undefined,
-        detail: asked.detail,
-        latencyMs: latency(),
-      },
-    };
+    return this.policyFor(verdicts, asked.stagePrefix);
   }
 
   /** The whole-API policy for a verdict per route, memoized by verdicts and stage. */
-  private policyFor(
-    verdicts: readonly boolean[],
-    stagePrefix: string,
-  ): { rendered: { policy: PolicyDocument; bytes: number }; inexact: CompiledPolicy['inexact'] } {
+  private policyFor(verdicts: readonly boolean[], stagePrefix: string): RenderedPolicy {
     let mask = '';
     for (const i of this.restIndex) mask += verdicts[i] ? '1' : '0';
     let compiled = this.compiled.get(mask);
@@ -325,6 +297,85 @@ export class Authorizer {
     }
     return { rendered, inexact: compiled.inexact };
   }
+}
+
+/** A policy and its size in bytes (none for an HTTP API), with what the compiler could not express exactly. */
+interface RenderedPolicy {
+  rendered: { policy: PolicyDocument; bytes: number | undefined };
+  inexact: CompiledPolicy['inexact'];
+}
+
+const NONE_INEXACT: CompiledPolicy['inexact'] = [];
+
+/** Why a route is allowed or not, with what the token lacks when its scopes fall short. */
+interface Judgement {
+  reason: ReasonCode;
+  missingScopes?: string[];
+  missingAnyOf?: string[][];
+}
+
+const ALLOW: Judgement = { reason: Reason.Allow };
+const NO_ROUTE: Judgement = { reason: Reason.NoRoute };
+const STEP_UP_REQUIRED: Judgement = { reason: Reason.StepUpRequired };
+
+/**
+ * The reason of a decision on `route` (undefined: no route matched) given its `verdict`: an
+ * Allow; a step-up when the scopes suffice but the authentication is too old; else
+ * insufficient scope, with what the route's only set, or each alternative, lacks.
+ */
+function judge(route: RouteConfig | undefined, verdict: boolean, scopes: readonly string[]): Judgement {
+  if (route === undefined) return NO_ROUTE;
+  if (verdict) return ALLOW;
+  const granted = new Set(scopes);
+  if (satisfiesAnyOf(route.anyOf, granted)) return STEP_UP_REQUIRED;
+  return route.anyOf.length === 1
+    ? { reason: Reason.InsufficientScope, missingScopes: missingScopes(route.anyOf[0] as string[], granted) }
+    : { reason: Reason.InsufficientScope, missingAnyOf: missingAnyOf(route.anyOf, granted) };
+}
+
+/** The context API Gateway passes to the integration: who, which client, which scopes, which issuer (and `authTime`). */
+function contextOf(token: VerifiedToken): AuthorizerResult['context'] {
+  const context: AuthorizerResult['context'] = {
+    sub: token.sub ?? '',
+    clientId: token.clientId ?? '',
+    scope: token.scopes.join(' '),
+    issuer: token.issuer.issuer,
+  };
+  if (token.authTime !== undefined) context.authTime = token.authTime;
+  return context;
+}
+
+/** The log record of a policy decision. */
+function recordOf(
+  token: VerifiedToken,
+  asked: Asked,
+  route: RouteConfig | undefined,
+  judgement: Judgement,
+  allowed: boolean,
+  enforcement: Enforcement,
+  policy: RenderedPolicy,
+  latencyMs: number,
+): DecisionRecord {
+  const inexact = policy.inexact;
+  return {
+    reason: judgement.reason,
+    effect: allowed ? 'allow' : 'deny',
+    enforced: enforcement === 'enforce',
+    method: asked.method,
+    path: asked.path,
+    route: route ? `${route.method} ${route.path}` : undefined,
+    issuer: token.issuer.issuer,
+    sub: token.sub,
+    clientId: token.clientId,
+    kid: token.kid,
+    alg: token.alg,
+    missingScopes: judgement.missingScopes,
+    missingAnyOf: judgement.missingAnyOf,
+    policyBytes: policy.rendered.bytes,
+    policyInexact: inexact.length > 0 ? inexact.map((x) => `${x.kind}:${x.pattern}`) : undefined,
+    detail: asked.detail,
+    latencyMs,
+  };
 }
 
 /**
