@@ -1,0 +1,156 @@
+import { messageOf } from '../shared/errors';
+import { Reason } from '../shared/reasons';
+import { Authorizer, type Decision } from './authorize';
+import { type AuthorizerConfig, parseConfigJson } from './config';
+import type { ConfigSource } from './config-source';
+import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
+import { type AuthorizerEvent, type AuthorizerResponse, answerOf, requestOf } from './events';
+import { httpsIntrospection, type IntrospectionCall, Introspector, type SecretReader } from './introspection';
+import { HttpsJwksFetcher, type JwksFetcher, KeyStore, type KeyStoreSettings } from './key-store';
+import { powertoolsTelemetry, type Telemetry } from './telemetry';
+
+/** What the runtime (and `createHandler`) can be given instead of its defaults. */
+export interface HandlerDependencies {
+  /** Environment to read `AUTHZ_CONFIG` / `AUTHZ_CONFIG_PARAMETER` from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Where the configuration comes from; overrides the environment. */
+  configSource?: ConfigSource;
+  /** The JWKS fetcher. Default HTTPS with the configured deadline and body cap. */
+  fetcher?: JwksFetcher;
+  /** Trusted CA certificates (PEM) for the default fetcher, beside the system ones. */
+  ca?: string | string[];
+  /** The clock, in milliseconds. */
+  now?: () => number;
+  /** Logs and metrics. Default Powertools. */
+  telemetry?: Telemetry;
+  /** The introspection call. Default HTTPS (with `ca`). */
+  introspection?: IntrospectionCall;
+  /** Reads secrets by SSM parameter name. Default SSM. */
+  secrets?: SecretReader;
+}
+
+/**
+ * One authorizer instance's life, around which the handler is a thin entry point: the
+ * configuration (read from its source on every request, parsed anew only when it changed),
+ * one key store and one discovery resolver for the whole life (held keys survive a reload),
+ * the introspector, and the telemetry.
+ */
+export class AuthorizerRuntime {
+  private telemetryInstance: Telemetry | undefined;
+  private keys: KeyStore | undefined;
+  private discovery: JwksUriResolver | undefined;
+  private readonly introspector: Introspector;
+  private current: { text: string; authorizer: Authorizer } | undefined;
+
+  constructor(
+    private readonly source: ConfigSource,
+    private readonly deps: HandlerDependencies = {},
+  ) {
+    this.telemetryInstance = deps.telemetry;
+    this.introspector = new Introspector({
+      call: deps.introspection ?? httpsIntrospection(deps.ca),
+      secrets: deps.secrets,
+      now: deps.now,
+    });
+  }
+
+  /**
+   * The cold start: load the configuration and start the key fetches now, not on the first
+   * request; then initialize the telemetry while they run. A failure is kept for the first
+   * invocation to report.
+   */
+  start(): void {
+    this.authorizer().catch(() => undefined);
+    this.telemetry();
+  }
+
+  /** Answer one event: decide, log the decision, shape the answer. */
+  async handle(event: AuthorizerEvent): Promise<AuthorizerResponse> {
+    const decision = await this.decide(event);
+    this.telemetry().decision(decision.record);
+    return answerOf(event, decision);
+  }
+
+  /** The decision for one event; `config_unavailable` when there is no configuration to decide by. */
+  async decide(event: AuthorizerEvent): Promise<Decision> {
+    const started = performance.now();
+    let instance: Authorizer;
+    try {
+      instance = await this.authorizer();
+    } catch (error) {
+      // Whatever kept the configuration away (invalid, SSM unreachable), the answer is the same.
+      return {
+        outcome: 'error',
+        record: { reason: Reason.ConfigUnavailable, effect: 'error', detail: messageOf(error), latencyMs: performance.now() - started },
+      };
+    }
+    const request = requestOf(event);
+    return instance.decide(request.authorization, request.target, request.binding);
+  }
+
+  /** Built on first use, so that the cold start's configuration read and key fetch are under way while Powertools initializes. */
+  private telemetry(): Telemetry {
+    this.telemetryInstance ??= powertoolsTelemetry();
+    return this.telemetryInstance;
+  }
+
+  /** The authorizer of the current configuration, built anew when its text changed. */
+  private async authorizer(): Promise<Authorizer> {
+    const text = await this.source.text();
+    if (this.current?.text === text) return this.current.authorizer;
+    const { config, warnings } = parseConfigJson(text);
+    for (const warning of warnings) this.telemetry().warn('config_warning', { warning });
+    const store = this.keyStoreFor(config);
+    const resolver = this.discoveryFor(config);
+    this.prefetch(config, store, resolver);
+    const authorizer = new Authorizer({ config, keys: store, introspector: this.introspector, now: this.deps.now, discovery: resolver });
+    this.current = { text, authorizer };
+    return authorizer;
+  }
+
+  /**
+   * One key store for the instance's life (held keys survive a reload), configured anew
+   * from every reloaded configuration: minRsaBits and jwks.* take effect on a warm instance.
+   */
+  private keyStoreFor(config: AuthorizerConfig): KeyStore {
+    const settings: KeyStoreSettings = {
+      fetcher:
+        this.deps.fetcher ?? new HttpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: this.deps.ca }),
+      minRsaBits: config.minRsaBits,
+      minRefetchIntervalMs: config.jwks.minRefetchIntervalSeconds * 1000,
+      maxAgeMs: config.jwks.maxAgeSeconds * 1000,
+    };
+    if (this.keys === undefined) {
+      this.keys = new KeyStore({ ...settings, now: this.deps.now, onFetch: (event) => this.telemetry().jwksFetch(event) });
+    } else this.keys.configure(settings);
+    return this.keys;
+  }
+
+  /** One discovery resolver for the instance's life, with the first configuration's bounds. */
+  private discoveryFor(config: AuthorizerConfig): JwksUriResolver {
+    this.discovery ??= new JwksUriResolver({
+      fetcher: new HttpsJsonFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: this.deps.ca }),
+      maxAgeMs: config.jwks.maxAgeSeconds * 1000,
+      now: this.deps.now,
+    });
+    return this.discovery;
+  }
+
+  /** Start fetching every issuer's keys not held yet (discovering the key set URL first where needed); never waits. */
+  private prefetch(config: AuthorizerConfig, store: KeyStore, resolver: JwksUriResolver): void {
+    for (const issuer of config.issuers) {
+      if (issuer.jwksUris !== undefined) {
+        if (!store.hasKeys(issuer.jwksUris)) void store.prefetch(issuer.jwksUris);
+      } else {
+        // Discover the key set URL, then fetch the keys, both during the cold start.
+        void resolver
+          .jwksUri(issuer.issuer)
+          .then((uri) => {
+            const sources = [uri, ...issuer.jwksFallbackUris];
+            return store.hasKeys(sources) ? undefined : store.prefetch(sources);
+          })
+          .catch(() => undefined);
+      }
+    }
+  }
+}
