@@ -85,7 +85,8 @@ export class AuthorizerRuntime {
       };
     }
     const request = requestOf(event);
-    return instance.decide(request.authorization, request.target, request.binding);
+    // `return await`: one tick, where returning the promise would take three.
+    return await instance.decide(request.authorization, request.target, request.binding);
   }
 
   /** Built on first use, so that the cold start's configuration read and key fetch are under way while Powertools initializes. */
