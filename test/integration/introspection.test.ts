@@ -47,6 +47,16 @@ const event = (token: string, route: string) => ({
   authorizationToken: `Bearer ${token}`,
   methodArn: `${ARN}${route}`,
 });
+/** An issuer's introspection settings as the configuration validates them (defaults filled in), with a 2 s deadline. */
+function introspectionSettings(introspection: Record<string, unknown>) {
+  const { config } = parseConfig({
+    issuers: [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks', audience: 'a', introspection }],
+    routes: [],
+  });
+  const settings = config.issuers[0]?.introspection as NonNullable<(typeof config.issuers)[0]['introspection']>;
+  return { ...settings, timeoutMs: 2000 };
+}
+
 const introspections = async () => Number((await as.send({ cmd: 'stats' })).introspections);
 
 beforeAll(async () => {
@@ -212,20 +222,9 @@ describe('introspection with a client certificate (RFC 8705 tls_client_auth)', (
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
   it('presents the client certificate and sends client_id in the form instead of a secret', async () => {
-    const config = parseConfig({
-      issuers: [
-        {
-          issuer: 'https://idp.test',
-          jwksUri: 'https://keys.test/jwks',
-          audience: 'a',
-          introspection: { endpoint, clientId: 'scopegate-authorizer', clientCertificate: clientCert, clientKey },
-        },
-      ],
-      routes: [],
-    }).config;
     const call = httpsIntrospection(TLS.cert);
-    const introspection = config.issuers[0]?.introspection as NonNullable<(typeof config.issuers)[0]['introspection']>;
-    const answer = await call({ ...introspection, timeoutMs: 2000 }, 'opaque-1', { clientCertificate: clientCert, clientKey });
+    const settings = introspectionSettings({ endpoint, clientId: 'scopegate-authorizer', clientCertificate: clientCert, clientKey });
+    const answer = await call(settings, 'opaque-1', { clientCertificate: clientCert, clientKey });
     expect(answer.active).toBe(true);
     expect(seen[0]?.subject).toBe('scopegate-authorizer');
     expect(new URLSearchParams(seen[0]?.body).get('client_id')).toBe('scopegate-authorizer');
@@ -250,22 +249,9 @@ describe('introspection with a client certificate (RFC 8705 tls_client_auth)', (
     try {
       const url = `https://127.0.0.1:${(flaky.address() as AddressInfo).port}/introspect`;
       const call = httpsIntrospection(TLS.cert);
-      const answer = await call(
-        {
-          endpoint: url,
-          clientId: 'c',
-          cacheMaxSeconds: 0,
-          timeoutMs: 2000,
-          forJwts: false,
-          omitsAudience: false,
-          accessTokenTypes: ['Bearer'],
-          tokenPrefix: undefined,
-        },
-        't',
-        {
-          clientSecret: 's',
-        },
-      );
+      const answer = await call(introspectionSettings({ endpoint: url, clientId: 'c', clientSecret: 's', cacheMaxSeconds: 0 }), 't', {
+        clientSecret: 's',
+      });
       expect(answer.active).toBe(true);
       expect(requests).toBe(2);
     } finally {
@@ -277,20 +263,7 @@ describe('introspection with a client certificate (RFC 8705 tls_client_auth)', (
   it('cannot reach an endpoint that requires a certificate without one', async () => {
     const call = httpsIntrospection(TLS.cert);
     await expect(
-      call(
-        {
-          endpoint,
-          clientId: 'c',
-          cacheMaxSeconds: 0,
-          timeoutMs: 2000,
-          forJwts: false,
-          omitsAudience: false,
-          accessTokenTypes: ['Bearer'],
-          tokenPrefix: undefined,
-        },
-        'opaque-1',
-        { clientSecret: 's' },
-      ),
+      call(introspectionSettings({ endpoint, clientId: 'c', clientSecret: 's', cacheMaxSeconds: 0 }), 'opaque-1', { clientSecret: 's' }),
     ).rejects.toThrow();
   });
 });
