@@ -12,7 +12,8 @@ Prints the route table an OpenAPI 3 document's security requirements yield: each
 operation's method, path and scopes (alternatives when it lists several requirements),
 and which are public (security: []). What scopegate cannot enforce (API keys, cookie or
 HTTP authentication, schemes required together, optional authentication, operations
-without a security requirement) is an error naming the operation.
+without a security requirement, x-amazon-apigateway-auth beside an OAuth requirement) is
+an error naming the operation.
 
 Options:
   --openapi FILE   the OpenAPI 3.0 or 3.1 document (YAML or JSON)

@@ -47,6 +47,12 @@ export class OpenApiError extends ScopegateError {
 /** The operation extension that sets a route's enforcement (a report-only rollout of some operations). */
 export const ENFORCEMENT_EXTENSION = 'x-scopegate-enforcement';
 
+/**
+ * API Gateway's own authorization type of an operation (`NONE`, `AWS_IAM`). How it combines
+ * with a `security` requirement on import is not documented, so an operation may not have both.
+ */
+export const AUTH_EXTENSION = 'x-amazon-apigateway-auth';
+
 /** The extension API Gateway reads for an operation on every method. */
 export const ANY_METHOD_EXTENSION = 'x-amazon-apigateway-any-method';
 
@@ -171,8 +177,8 @@ function openApiVersion(document: unknown): JsonObject {
  * public (`security: []`). Operation-level `security` overrides the document's.
  * Throws an {@link OpenApiError} naming the operation for what scopegate cannot enforce:
  * API keys, cookie or HTTP authentication, schemes required together, optional
- * authentication, operations without any security requirement, paths API Gateway cannot
- * route.
+ * authentication, operations without any security requirement, an operation with both an
+ * OAuth requirement and `x-amazon-apigateway-auth`, paths API Gateway cannot route.
  */
 export function readOpenApiRoutes(document: unknown): OpenApiRoute[] {
   const doc = openApiVersion(document);
@@ -190,6 +196,13 @@ export function readOpenApiRoutes(document: unknown): OpenApiRoute[] {
         throw new OpenApiError(where, `the path ${(error as Error).message}`);
       }
       const security = readSecurity(operation.security !== undefined ? operation.security : doc.security, schemes, where);
+      if (operation[AUTH_EXTENSION] !== undefined && security !== 'public') {
+        const type = isJsonObject(operation[AUTH_EXTENSION]) ? (operation[AUTH_EXTENSION] as JsonObject).type : undefined;
+        throw new OpenApiError(
+          where,
+          `has ${AUTH_EXTENSION} (type ${JSON.stringify(type ?? null)}) and an OAuth security requirement: API Gateway does not document which one applies on import, so the operation could go unguarded; remove ${AUTH_EXTENSION}, or write \`security: []\` to make the operation public`,
+        );
+      }
       const mode = operation[ENFORCEMENT_EXTENSION];
       if (mode !== undefined && !(ENFORCEMENTS as readonly unknown[]).includes(mode))
         throw new OpenApiError(where, `${ENFORCEMENT_EXTENSION} must be "enforce" or "report-only"`);

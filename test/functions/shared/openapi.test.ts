@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
 import { build } from 'esbuild';
+import { main } from '../../../cli/main';
 import {
   OpenApiError,
   parseOpenApiText,
@@ -9,6 +12,7 @@ import {
   withScopegateAuthorizer,
 } from '../../../functions/shared/openapi';
 import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../../lib/bundle-options';
+import { ScopeAuthorizer } from '../../../lib/scope-authorizer';
 
 const schemes = {
   oauth: {
@@ -112,6 +116,59 @@ describe('readOpenApiRoutes', () => {
       scopes: ['projects'],
       public: false,
     });
+  });
+});
+
+describe('x-amazon-apigateway-auth beside an OAuth security requirement', () => {
+  // API Gateway does not document which of the two wins when it imports such an operation:
+  // {type: NONE} could leave it open while every scopegate tool lists it as protected.
+  const guardedButOpen = doc(
+    {
+      '/pets': { get: { 'x-amazon-apigateway-auth': { type: 'NONE' } }, post: { security: [{ oauth: ['pets:write'] }] } },
+      '/health': { get: { security: [], 'x-amazon-apigateway-auth': { type: 'NONE' } } },
+    },
+    { security: [{ oauth: ['pets:read'] }] },
+  );
+  const xero = () =>
+    parseOpenApiText(readFileSync(path.join(__dirname, '../../fixtures/openapi/xero-projects.yaml'), 'utf8')) as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
+
+  it('refuses the document, naming the operation, whether the requirement is the global one or its own', () => {
+    expect(() => readOpenApiRoutes(guardedButOpen)).toThrow(OpenApiError);
+    expect(() => readOpenApiRoutes(guardedButOpen)).toThrow(
+      /^GET \/pets: has x-amazon-apigateway-auth \(type "NONE"\) and an OAuth security requirement/,
+    );
+    const own = doc({ '/pets': { get: { security: [{ oidc: [] }], 'x-amazon-apigateway-auth': { type: 'AWS_IAM' } } } });
+    expect(() => readOpenApiRoutes(own)).toThrow(/^GET \/pets: has x-amazon-apigateway-auth \(type "AWS_IAM"\)/);
+  });
+
+  it('keeps a public operation (security: []) that says the same with {type: NONE}', () => {
+    const routes = readOpenApiRoutes(doc({ '/health': { get: { security: [], 'x-amazon-apigateway-auth': { type: 'NONE' } } } }));
+    expect(routes).toEqual([{ method: 'GET', path: '/health', scopes: [], public: true }]);
+  });
+
+  it("refuses Xero's Projects API once one of its operations carries it (the fixture itself has none)", () => {
+    expect(JSON.stringify(xero())).not.toContain('x-amazon-apigateway-auth');
+    const changed = xero();
+    const operation = changed.paths['/Projects/{projectId}/Time/{timeEntryId}']?.delete as Record<string, unknown>;
+    operation['x-amazon-apigateway-auth'] = { type: 'NONE' };
+    expect(() => readOpenApiRoutes(changed)).toThrow(
+      /^DELETE \/Projects\/\{projectId\}\/Time\/\{timeEntryId\}: has x-amazon-apigateway-auth/,
+    );
+  });
+
+  it('is refused alike by scopegate routes, scopegate verify --openapi and the construct', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'openapi-auth-')), 'api.json');
+    writeFileSync(file, JSON.stringify(guardedButOpen));
+    const lines: string[] = [];
+    expect(await main(['routes', '--openapi', file, '--json'], (t) => lines.push(t))).toBe(1);
+    expect(await main(['verify', '--openapi', file, '--json'], (t) => lines.push(t))).toBe(2);
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toContain('GET /pets: has x-amazon-apigateway-auth');
+    const stack = new Stack(new App(), 'Spec', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const authorizer = new ScopeAuthorizer(stack, 'Scopes', { issuers: [{ issuer: 'https://idp.test', audience: 'https://api.test' }] });
+    expect(() => authorizer.specRestApi(stack, 'Api', { document: file })).toThrow(/GET \/pets: has x-amazon-apigateway-auth/);
   });
 });
 
