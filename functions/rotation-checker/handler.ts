@@ -114,9 +114,12 @@ async function readMirrorObject(s3: S3Client, bucket: string, key: string): Prom
 }
 
 /**
- * The scheduled rotation checker: audit the issuer and the mirror; when the issuer's key
- * set is valid and differs from the mirror object, publish it (then invalidate that one
- * path); never publish an invalid or empty set, so the last good one stays. Keeps the
+ * The scheduled rotation checker: audit the issuer and the mirror; publish the issuer's
+ * usable public keys ({@link AuditReport.verifiedJwks}) when they differ from the mirror
+ * object (then invalidate that one path), so that a key the issuer withdrew leaves the mirror
+ * at the next run even while the issuer also publishes a key the audit refuses (that key is
+ * left out, and its finding raises the alarm). Only when no usable signing key remains, or
+ * the set cannot be had, is nothing published: the last good mirror stays. Keeps the
  * first-seen record in SSM; emits findings as metrics and one structured report.
  */
 export async function runChecker(settings: CheckerSettings, deps: CheckerDependencies = {}): Promise<CheckerResult> {

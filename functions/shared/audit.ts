@@ -95,7 +95,12 @@ export interface AuditReport {
   findings: Finding[];
   /** The first-seen record, updated with the keys seen now. */
   firstSeen: Record<string, string>;
-  /** The verified key set (usable signing keys, public members only), when the issuer's set is valid. */
+  /**
+   * What a mirror may publish: the usable signing keys of the issuer's set, public members
+   * only, whatever else the set holds (RFC 7517 §5: ignore keys you cannot use); a key refused
+   * (`oct`, weak RSA, a shared `kid`, published private material…) is left out and keeps its
+   * finding. `undefined` when no usable signing key remains or the set cannot be had.
+   */
   verifiedJwks: { keys: Record<string, unknown>[] } | undefined;
   /** Whether the mirror serves the same key set as the issuer (undefined without a mirror or a valid issuer set). */
   mirrorInSync: boolean | undefined;
@@ -237,7 +242,16 @@ function checkCacheTtl(response: HttpResponse, maxTtl: number, findings: Finding
   }
 }
 
-/** Findings for each key (and for kids shared by several); returns the usable signing keys. */
+/** Whether a JWK publishes private or secret key material (RSA/EC/OKP `d`, RSA primes, `oct` `k`). */
+function hasPrivateMaterial(jwk: Record<string, unknown>): boolean {
+  return 'd' in jwk || 'p' in jwk || 'k' in jwk;
+}
+
+/**
+ * Findings for each key (and for kids shared by several); returns the usable signing keys:
+ * no problem, an allowed algorithm, a `kid` no other key shares (which of two a token means
+ * cannot be told), and no private material published (anyone may sign with such a key).
+ */
 function judgeKeys(inspected: readonly InspectedKey[], settings: AuditSettings, findings: Finding[]): InspectedKey[] {
   const kidCounts = new Map<string, number>();
   for (const key of inspected) if (key.kid !== undefined) kidCounts.set(key.kid, (kidCounts.get(key.kid) ?? 0) + 1);
@@ -248,7 +262,11 @@ function judgeKeys(inspected: readonly InspectedKey[], settings: AuditSettings, 
   inspected.forEach((key, i) => {
     if (!judgeKey(key, key.kid ?? `keys[${i}]`, settings, findings)) return;
     const ok =
-      key.problems.length === 0 && key.alg !== undefined && settings.allowed.includes(key.alg) && (kidCounts.get(key.kid ?? '') ?? 0) === 1;
+      key.problems.length === 0 &&
+      key.alg !== undefined &&
+      settings.allowed.includes(key.alg) &&
+      (kidCounts.get(key.kid ?? '') ?? 0) === 1 &&
+      !hasPrivateMaterial(key.jwk);
     if (ok) usable.push(key);
   });
   return usable;
@@ -257,7 +275,7 @@ function judgeKeys(inspected: readonly InspectedKey[], settings: AuditSettings, 
 /** The findings of one key, `at` naming it; `false` when it is no signing key to judge further. */
 function judgeKey(key: InspectedKey, at: string, settings: AuditSettings, findings: Finding[]): boolean {
   const kid = key.kid;
-  if ('d' in key.jwk || 'p' in key.jwk || 'k' in key.jwk) {
+  if (hasPrivateMaterial(key.jwk)) {
     findings.push({ code: FindingCode.JwksInvalid, severity: 'error', kid, detail: `${at} publishes private or secret key material` });
   }
   if (key.problems.includes('not_an_object')) {
@@ -341,7 +359,9 @@ function summarizeKeys(
 
 /**
  * Whether a rotation can happen without an outage: at least one usable key, and a second one
- * published ahead. Sets `verifiedJwks` when the set holds usable keys and nothing invalid.
+ * published ahead. Sets `verifiedJwks` to the usable keys whenever there is one: a key the
+ * audit refuses is left out (its finding stays), never a reason to keep publishing a key set
+ * the issuer has moved on from.
  */
 function checkRotationReadiness(usable: readonly InspectedKey[], report: AuditReport): void {
   const findings = report.findings;
@@ -355,10 +375,7 @@ function checkRotationReadiness(usable: readonly InspectedKey[], report: AuditRe
       detail: 'only one signing key is published: the next key cannot be pre-published before a rotation',
     });
   }
-  const invalid = findings.some(
-    (f) => f.severity === 'error' && (f.code === FindingCode.JwksInvalid || f.code === FindingCode.DuplicateKid),
-  );
-  if (usable.length > 0 && !invalid) report.verifiedJwks = { keys: usable.map((k) => publicJwk(k.jwk)) };
+  if (usable.length > 0) report.verifiedJwks = { keys: usable.map((k) => publicJwk(k.jwk)) };
 }
 
 /** Whether the mirror serves the issuer's verified key set; a finding when it does not or cannot be read. */

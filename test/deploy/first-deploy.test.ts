@@ -222,6 +222,23 @@ describe('the first deploy, against loopback fakes that enforce the template', (
     expect(String([...fakes.objects.values()][0]?.body)).toContain('"k2"');
   });
 
+  it('drops a key the issuer withdrew on the next run although the issuer also publishes a key the audit refuses; a token signed with it is then refused', async () => {
+    // The issuer rotates k1 out and, by mistake, publishes a symmetric key beside k2.
+    issuer.keys = [k2.publicJwk, { kty: 'oct', kid: 'hs', k: 'c2VjcmV0LXNoYXJlZC13aXRoLWV2ZXJ5b25l', alg: 'HS256' }];
+    const run = await checker.invoke({});
+    expect(run).toMatchObject({ ok: true, result: { published: true } });
+    expect((run as { result: { findings: { code: string }[] } }).result.findings).toContainEqual(
+      expect.objectContaining({ code: 'disallowed_alg', kid: 'hs' }),
+    );
+    const mirrored = JSON.parse(String([...fakes.objects.values()][0]?.body)) as { keys: { kid: string }[] };
+    expect(mirrored.keys.map((k) => k.kid)).toEqual(['k2']);
+    const fresh = await started(new LambdaProcess(d.authorizer().bundlePath, d.authorizer().environment));
+    expect(await fresh.invoke(tokenEvent(token(k1)))).toMatchObject({ ok: false, error: { message: 'Unauthorized' } });
+    const answer = await fresh.invoke(tokenEvent(token(k2)));
+    expect(answer).toMatchObject({ ok: true });
+    expect(allows((answer as { result: unknown }).result)).toBe(true);
+  });
+
   it('made only AWS calls its role allows (each recorded call, evaluated with IAM semantics against the template)', () => {
     const byFunction = (name: string) => fakes.calls.filter((c) => c.caller === name);
     expect(new Set(byFunction('checker').map((c) => c.action))).toEqual(

@@ -126,6 +126,91 @@ describe('the rotation checker', () => {
     expect(cloudfront.commandCalls(CreateInvalidationCommand)).toHaveLength(0);
   });
 
+  describe('when the issuer publishes keys the audit refuses beside usable ones', () => {
+    const oct = { kty: 'oct', kid: 'hs', k: 'c2VjcmV0LXNoYXJlZC13aXRoLWV2ZXJ5b25l', alg: 'HS256' };
+    const shared = [{ ...makeKey('ES256', 'dup').publicJwk }, { ...makeKey('ES256', 'dup').publicJwk }];
+    const leaked = {
+      ...(makeKey('ES256', 'leak').privateKey.export({ format: 'jwk' }) as Record<string, unknown>),
+      kid: 'leak',
+      use: 'sig',
+    };
+    /** A metrics stand-in that records what the run counts. */
+    const recording = () => {
+      const counted: { name: string; value: number; dimensions: Record<string, string> }[] = [];
+      let dimensions: Record<string, string> = {};
+      const single = () => {
+        let own: Record<string, string> = {};
+        return {
+          addDimension: (k: string, v: string) => Object.assign(own, { [k]: v }),
+          addDimensions: (d: Record<string, string>) => {
+            own = { ...own, ...d };
+          },
+          addMetric: (name: string, _unit: string, value: number) => counted.push({ name, value, dimensions: own }),
+        };
+      };
+      const metrics = {
+        singleMetric: single,
+        addDimension: (k: string, v: string) => {
+          dimensions = { ...dimensions, [k]: v };
+        },
+        addMetric: (name: string, _unit: string, value: number) => counted.push({ name, value, dimensions }),
+        publishStoredMetrics() {},
+      };
+      return { counted, metrics: metrics as never };
+    };
+    const runWith = (metrics: never) =>
+      runChecker(settings, {
+        s3: new S3Client({}),
+        cloudfront: new CloudFrontClient({}),
+        ssm: new SSMClient({}),
+        logger: quiet,
+        metrics,
+        auditOptions: { http: { ca: TLS.cert } },
+      });
+    const published = () =>
+      JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body)) as { keys: Record<string, unknown>[] };
+
+    it('publishes the usable public keys (no oct key, no weak RSA, no shared kid, no leaked private key), and keeps each finding and the alarm metric', async () => {
+      origin.keys = [k1.publicJwk, oct, weak.publicJwk, ...shared, leaked, k2.publicJwk];
+      s3.on(GetObjectCommand).resolves({ Body: body({ keys: [k1.publicJwk] }) as never });
+      const { counted, metrics } = recording();
+      const result = await runWith(metrics);
+      expect(result.published).toBe(true);
+      expect(published().keys.map((k) => k.kid)).toEqual(['k1', 'k2']);
+      for (const key of published().keys) for (const member of ['d', 'k', 'p', 'q']) expect(key).not.toHaveProperty(member);
+      expect(result.invalidated).toBe(true);
+      const codes = result.report.findings.map((f) => f.code);
+      expect(codes).toEqual(expect.arrayContaining(['disallowed_alg', 'weak_key', 'duplicate_kid', 'jwks_invalid']));
+      expect(counted).toContainEqual(expect.objectContaining({ name: 'AuditErrors', value: expect.any(Number) }));
+      expect(counted.find((c) => c.name === 'AuditErrors')?.value).toBeGreaterThan(0);
+      expect(counted).toContainEqual(expect.objectContaining({ name: 'KeySetPublished', value: 1 }));
+      expect(counted).toContainEqual(
+        expect.objectContaining({ name: 'Findings', dimensions: expect.objectContaining({ code: 'weak_key' }) }),
+      );
+    });
+
+    it('drops a key the issuer withdrew at the next run, although a refused key is still published beside the others', async () => {
+      // The mirror still serves k1, which the issuer rotated out; the issuer now serves k2 and an oct key.
+      origin.keys = [k2.publicJwk, oct];
+      s3.on(GetObjectCommand).resolves({ Body: body({ keys: [k1.publicJwk, k2.publicJwk] }) as never });
+      const result = await run();
+      expect(result.published).toBe(true);
+      expect(published().keys.map((k) => k.kid)).toEqual(['k2']);
+      expect(cloudfront.commandCalls(CreateInvalidationCommand)).toHaveLength(1);
+    });
+
+    it('keeps the last good mirror only when no usable signing key remains', async () => {
+      origin.keys = [oct, weak.publicJwk, ...shared, leaked];
+      s3.on(GetObjectCommand).resolves({ Body: body({ keys: [k1.publicJwk] }) as never });
+      const result = await run();
+      expect(result.published).toBe(false);
+      expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+      expect(result.report.findings).toContainEqual(
+        expect.objectContaining({ code: 'jwks_invalid', detail: 'the key set holds no usable signing key' }),
+      );
+    });
+  });
+
   it('keeps the last good mirror when the origin is unreachable or serves an empty set', async () => {
     s3.on(GetObjectCommand).resolves({ Body: body({ keys: [k1.publicJwk] }) as never });
     origin.mode = 'fail';

@@ -61,6 +61,27 @@ describe('audit against a real HTTPS key set server', () => {
     expect(report.findings).toContainEqual(expect.objectContaining({ code, severity: 'error' }));
   });
 
+  it.each([
+    ['an oct key', { kty: 'oct', kid: 'h', k: 'c2VjcmV0', alg: 'HS256' }],
+    ['a weak RSA key', weak.publicJwk],
+    [
+      'a key with published private material',
+      { ...(makeKey('ES256', 'leak').privateKey.export({ format: 'jwk' }) as object), kid: 'leak' },
+    ],
+  ])('keeps the usable keys as the key set a mirror may publish beside %s, and its finding', async (_what, refused) => {
+    server.keys = [k1.publicJwk, refused as Record<string, unknown>, k2.publicJwk];
+    const report = await audit({ jwksUri: uri, http });
+    expect(hasErrors(report)).toBe(true);
+    expect(report.verifiedJwks?.keys.map((k) => k.kid)).toEqual(['k1', 'k2']);
+  });
+
+  it('leaves both keys that share a kid out of what a mirror may publish', async () => {
+    server.keys = [k1.publicJwk, { ...k2.publicJwk, kid: 'k1' }, { ...makeKey('ES256', 'k3').publicJwk }];
+    const report = await audit({ jwksUri: uri, http });
+    expect(report.findings).toContainEqual(expect.objectContaining({ code: 'duplicate_kid', kid: 'k1' }));
+    expect(report.verifiedJwks?.keys.map((k) => k.kid)).toEqual(['k3']);
+  });
+
   it('reports an encryption key as non_signing_key, for information', async () => {
     server.keys = [k1.publicJwk, k2.publicJwk, { ...makeKey('RS256', 'enc').publicJwk, use: 'enc', alg: 'RSA-OAEP' }];
     const report = await audit({ jwksUri: uri, http });
