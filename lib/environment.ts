@@ -96,8 +96,12 @@ export function readEnvironment(environments: unknown, name: unknown): Environme
     } else {
       issuer = str(item.issuer, `${field}.issuer`);
     }
+    // The authorizer's rule (functions/authorizer/config.ts), early and with this field's name.
+    if (audience.length === 0 && profile !== 'cognito') {
+      throw new ConfigError(`${field}.audience`, "is required (the API's identifier); only the cognito profile goes without");
+    }
     if (audience.length === 0 && clientIds === undefined) {
-      throw new ConfigError(`${field}.audience`, 'is required unless clientIds is given (an issuer needs audience, clientIds or both)');
+      throw new ConfigError(`${field}.clientIds`, 'is required with the cognito profile (the app client ids)');
     }
     if (profile !== undefined && !isProfileName(profile)) {
       throw new ConfigError(`${field}.profile`, `must be one of ${PROFILE_NAMES.join(', ')}`);

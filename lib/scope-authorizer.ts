@@ -42,8 +42,9 @@ export interface ScopeAuthorizerIssuer {
    */
   readonly jwksFallbackUris?: string[];
   /**
-   * The token's `aud` must contain one of these; required unless `clientIds` is given.
-   * @default - no audience check (then `clientIds` is required)
+   * The token's `aud` must contain one of these (the API's identifier). Required, except with
+   * the `cognito` profile, whose access tokens carry no `aud` (`clientIds` stand in).
+   * @default - none: allowed with the `cognito` profile only
    */
   readonly audience?: string | string[];
   /**
@@ -67,7 +68,8 @@ export interface ScopeAuthorizerIssuer {
    */
   readonly tokenType?: string;
   /**
-   * Claims whose values are granted as scopes.
+   * Claims that grant scopes, in order: the first one the token carries grants its values,
+   * the others are ignored (never a union).
    * @default - the profile's
    */
   readonly scopeClaim?: string | string[];
@@ -651,6 +653,16 @@ export class ScopeAuthorizer extends Construct {
     };
   }
 
+  /**
+   * Every warning the authorizer would log at load, shown at synth too. Warnings about the
+   * stand-ins for deploy-time values say nothing about the deployed configuration.
+   */
+  private annotateConfigWarnings(warnings: readonly string[]): void {
+    for (const warning of warnings) {
+      if (!warning.includes('deploy-time.invalid')) Annotations.of(this).addWarningV2(configWarningId(warning), warning);
+    }
+  }
+
   private validate(): string[] {
     const ttl = this.cacheTtlSeconds;
     const errors: string[] = [];
@@ -664,7 +676,9 @@ export class ScopeAuthorizer extends Construct {
         ...(i.jwksUri !== undefined && Token.isUnresolved(i.jwksUri) ? { jwksUri: 'https://deploy-time.invalid/jwks.json' } : {}),
         jwksFallbackUris: i.jwksFallbackUris?.map((u) => (Token.isUnresolved(u) ? 'https://deploy-time.invalid/fallback.json' : u)),
       }));
-      parsed = parseConfig(config).config;
+      const result = parseConfig(config);
+      parsed = result.config;
+      this.annotateConfigWarnings(result.warnings);
     } catch (error) {
       return [`invalid authorizer configuration: ${(error as Error).message}`];
     }
@@ -687,6 +701,15 @@ export class ScopeAuthorizer extends Construct {
     }
     return errors;
   }
+}
+
+/**
+ * The acknowledgeable id of a configuration warning (`field: message`): stable for a field,
+ * `scopegate:config:routes[2].scopes[0]`, so that one warning can be acknowledged alone.
+ */
+export function configWarningId(warning: string): string {
+  const colon = warning.indexOf(':');
+  return `scopegate:config:${colon < 0 ? 'configuration' : warning.slice(0, colon)}`;
 }
 
 /** An OpenAPI document given as an object, or read from a YAML or JSON file. */

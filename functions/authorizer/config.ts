@@ -70,7 +70,7 @@ export interface IssuerConfig {
   jwksFallbackUris: string[];
   /** `jwksUri` then `jwksFallbackUris`, when `jwksUri` is known without discovery (the key store's sources). */
   jwksUris: string[] | undefined;
-  /** The token's `aud` must contain one of these; empty when only `clientIds` is checked. */
+  /** The token's `aud` must contain one of these; empty only with the `cognito` profile, whose `clientIds` stand in. */
   audience: string[];
   /** The identity-provider profile (default `rfc9068`). */
   profile: ProfileName;
@@ -322,9 +322,20 @@ function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerC
   const issuer = str(value.issuer, `${field}.issuer`);
   const audience = value.audience === undefined ? [] : stringList(value.audience, `${field}.audience`, false);
   const clientIds = value.clientIds === undefined ? undefined : stringList(value.clientIds, `${field}.clientIds`, false);
+  if (audience.length === 0 && profileName !== 'cognito') {
+    // RFC 9068 §4: the resource server MUST check aud. Without it, a token the issuer gave a
+    // client for another API (or with no aud, an OIDC ID token) would be accepted.
+    throw new ConfigError(
+      `${field}.audience`,
+      "is required (the API's identifier, which the token's aud must contain); only the cognito profile goes without, since Cognito access tokens carry no aud",
+    );
+  }
   if (audience.length === 0 && clientIds === undefined) {
-    // Neither: every token the issuer signs, for any API and any client, would be accepted.
-    throw new ConfigError(`${field}.audience`, 'is required unless clientIds is given (an issuer needs audience, clientIds or both)');
+    // Cognito without clientIds: every access token of the pool, for any app client, would pass.
+    throw new ConfigError(
+      `${field}.clientIds`,
+      'is required with the cognito profile (the app clients whose access tokens this API takes)',
+    );
   }
   const jwksUri = value.jwksUri === undefined ? profile.jwksUriFor?.(issuer) : httpsUrl(value.jwksUri, `${field}.jwksUri`);
   if (jwksUri === undefined) {
@@ -341,11 +352,6 @@ function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerC
     value.jwksFallbackUris === undefined ? [] : stringList(value.jwksFallbackUris, `${field}.jwksFallbackUris`, true);
   for (const [i, uri] of jwksFallbackUris.entries()) httpsUrl(uri, `${field}.jwksFallbackUris[${i}]`);
   for (const warning of profile.warnings?.({ issuer, audience, clientIds }) ?? []) warnings.push(`${field}: ${warning}`);
-  if (audience.length === 0 && profileName !== 'cognito') {
-    warnings.push(
-      `${field}.audience: not set, so a token its clients hold for any other API of this issuer is accepted too; set the API's audience`,
-    );
-  }
   return {
     issuer,
     jwksUri,

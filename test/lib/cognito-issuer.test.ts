@@ -107,7 +107,7 @@ describe('cdk.json environments naming a user pool', () => {
     [{ name: 'pool', userPoolId: 'AbC', clientIds: ['c'] }, 'issuers[0].userPoolId: "AbC" is not a Cognito user pool id'],
     [
       { name: 'pool', issuer: 'https://idp.test' },
-      'issuers[0].audience: is required unless clientIds is given (an issuer needs audience, clientIds or both)',
+      "issuers[0].audience: is required (the API's identifier); only the cognito profile goes without",
     ],
     [
       { name: 'pool', issuer: 'https://idp.test', audience: 'a', profile: 'ping' },

@@ -1,5 +1,5 @@
-import { App, Duration, Size, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Annotations as CoreAnnotations, Duration, Size, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -342,5 +342,37 @@ describe('ScopeAuthorizer props: time as Duration, size as Size', () => {
     authz.addRoutes([{ method: 'GET', path: '/x', scopes: ['x:read'] }]);
     expect(authz.configuration().clockToleranceSeconds).toBe(30);
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256 });
+  });
+
+  it('shows every configuration warning at synth as a warning on the construct, with an id per field that acknowledges it alone', () => {
+    const warnedStack = (acknowledge?: string) => {
+      const stack = testStack();
+      const authorizer = new ScopeAuthorizer(stack, 'Authz', {
+        issuers: [{ issuer: 'https://acme.okta.com', profile: 'okta', audience: 'api://default', clientIds: ['0oa1webclient0000000'] }],
+      });
+      authorizer.addMethod(new apigw.RestApi(stack, 'Api').root.resourceForPath('/admin'), 'GET', new apigw.MockIntegration(), {
+        scopes: ['admin'],
+      });
+      if (acknowledge !== undefined) CoreAnnotations.of(stack).acknowledgeWarning(acknowledge);
+      return stack;
+    };
+    const { warnings } = parseConfig({
+      issuers: [{ issuer: 'https://acme.okta.com', profile: 'okta', audience: 'api://default', clientIds: ['0oa1webclient0000000'] }],
+      routes: [{ method: 'GET', path: '/admin', scopes: ['admin'] }],
+    });
+    expect(warnings).toHaveLength(2);
+    const shown = Annotations.fromStack(warnedStack()).findWarning('*', Match.anyValue());
+    const texts = shown.map((w) => String(w.entry.data));
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^issuers\[0\]: https:\/\/acme\.okta\.com looks like the Okta org authorization server.* \[ack: scopegate:config:issuers\[0\]\]$/,
+        ),
+        `${warnings.find((w) => w.startsWith('routes'))} [ack: scopegate:config:routes[0].scopes[0]]`,
+      ]),
+    );
+    for (const w of shown) expect(w.id).toBe('/Test/Authz');
+    const acknowledged = Annotations.fromStack(warnedStack('scopegate:config:routes[0].scopes[0]')).findWarning('*', Match.anyValue());
+    expect(acknowledged.map((w) => String(w.entry.data))).toEqual([expect.stringContaining('[ack: scopegate:config:issuers[0]]')]);
   });
 });

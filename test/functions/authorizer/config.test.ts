@@ -1,5 +1,5 @@
 import { parseConfig, parseConfigJson } from '../../../functions/authorizer/config';
-import { rawConfig } from '../../support/fixtures';
+import { AUDIENCE, rawConfig } from '../../support/fixtures';
 
 function issue(overrides: Record<string, unknown> = {}, issuer: Record<string, unknown> = {}) {
   try {
@@ -34,8 +34,9 @@ describe('parseConfig', () => {
     [{}, { scopeClaim: 'my scopes' }, 'issuers[0].scopeClaim[0]: "my scopes" is not a claim name'],
     [{}, { scopeClaim: [] }, 'issuers[0].scopeClaim: must be a string or a non-empty list'],
     [{}, { profile: 'ping' }, 'issuers[0].profile: must be one of rfc9068, cognito, entra, okta, auth0, keycloak, oidc'],
-    [{}, { audience: undefined }, 'issuers[0].audience: is required unless clientIds is given'],
-    [{}, { audience: undefined, clientIds: [] }, 'issuers[0].clientIds: must be a string or a non-empty list'],
+    [{}, { audience: undefined }, "issuers[0].audience: is required (the API's identifier"],
+    [{}, { audience: undefined, profile: 'cognito', clientIds: [] }, 'issuers[0].clientIds: must be a string or a non-empty list'],
+    [{}, { audience: undefined, profile: 'cognito' }, 'issuers[0].clientIds: is required with the cognito profile'],
     [{}, { clientClaim: 7 }, 'issuers[0].clientClaim'],
     [{}, { jwksUri: undefined, issuer: 'urn:idp' }, 'issuers[0].jwksUri: is required when the issuer is not an https URL'],
     [{}, { audiences: ['x'] }, 'issuers[0].audiences: unknown field'],
@@ -114,10 +115,23 @@ describe('parseConfig', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('takes clientIds without audience, and a list of scope claims', () => {
-    const issuer = parseConfig(rawConfig({}, { audience: undefined, clientIds: ['app-1'], scopeClaim: ['scp', 'roles'] })).config
-      .issuers[0];
-    expect(issuer).toMatchObject({ audience: [], clientIds: ['app-1'], scopeClaims: ['scp', 'roles'], profile: 'rfc9068' });
+  it('takes clientIds beside an audience, and a list of scope claims', () => {
+    const issuer = parseConfig(rawConfig({}, { clientIds: ['app-1'], scopeClaim: ['scp', 'roles'] })).config.issuers[0];
+    expect(issuer).toMatchObject({ audience: [AUDIENCE], clientIds: ['app-1'], scopeClaims: ['scp', 'roles'], profile: 'rfc9068' });
+  });
+
+  it.each(['rfc9068', 'entra', 'okta', 'auth0', 'keycloak', 'oidc'])(
+    'refuses an issuer of profile %s with clientIds and no audience, naming issuers[i].audience (only cognito goes without)',
+    (profile) => {
+      const raw = rawConfig({}, { profile, audience: undefined, clientIds: ['app-1'] });
+      raw.issuers.unshift({ ...raw.issuers[0], issuer: 'https://other.test/', audience: ['https://api.example.internal'] } as never);
+      expect(() => parseConfig(raw)).toThrow(/^issuers\[1\]\.audience: is required/);
+    },
+  );
+
+  it('takes a cognito issuer by its clientIds without audience (its access tokens carry no aud)', () => {
+    const issuer = parseConfig(rawConfig({}, { profile: 'cognito', audience: undefined, clientIds: ['app-1'] })).config.issuers[0];
+    expect(issuer).toMatchObject({ audience: [], clientIds: ['app-1'], profile: 'cognito' });
   });
 
   it("fills the profile's client and permission claims unless clientClaim or scopeClaim override them", () => {
@@ -158,9 +172,6 @@ describe('parseConfig', () => {
     expect(warn({ profile: 'okta', issuer: 'https://acme.okta.com/oauth2/default' })).toEqual([]);
     expect(warn({ profile: 'cognito', clientIds: ['c1'] })[0]).toContain('no aud claim');
     expect(warn({ profile: 'cognito', audience: undefined, clientIds: ['c1'] })).toEqual([]);
-    expect(warn({ profile: 'okta', issuer: 'https://acme.okta.com/oauth2/default', audience: undefined, clientIds: ['c1'] })[0]).toContain(
-      'issuers[0].audience: not set, so a token its clients hold for any other API of this issuer is accepted too',
-    );
   });
 
   it('reports JSON syntax errors as configuration errors', () => {
