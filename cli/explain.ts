@@ -4,8 +4,8 @@ import { type AuthorizerConfig, parseConfigJson } from '../functions/authorizer/
 import { HttpsJsonFetcher, JwksUriResolver } from '../functions/authorizer/discovery';
 import { HttpsJwksFetcher, KeyStore } from '../functions/authorizer/key-store';
 import { PROFILE_DOCS } from '../functions/authorizer/profile-docs';
-import { PROFILES } from '../functions/authorizer/profiles';
-import { grantedScopes } from '../functions/authorizer/scopes';
+import { clientCredentialsMarker, PROFILES } from '../functions/authorizer/profiles';
+import { DEFAULT_SCOPE_CLAIMS, grantedScopes, scopeClaimOf } from '../functions/authorizer/scopes';
 import { decodeJwt } from '../functions/authorizer/token';
 import type { ReasonCode } from '../functions/shared/reasons';
 import { commandArgs } from './args';
@@ -29,7 +29,8 @@ Exit status: 0 when the token verifies, 1 when it does not (401) or cannot be ch
 export const REASON_TEXT: Record<ReasonCode, string> = {
   allow: 'the token carries every scope the route requires',
   insufficient_scope: 'the token is valid but lacks a scope the route requires (403): request a token with it',
-  step_up_required: 'the route asks for a recent authentication (maxAuthAgeSeconds) and this one is too old (403): authenticate again',
+  step_up_required:
+    'the route asks for a recent user authentication (maxAuthAgeSeconds, read from auth_time) that this token does not show (403; RFC 9470 insufficient_user_authentication): authenticate again',
   no_route: 'no configured route matches the request (403): check the method and the path, or add the route',
   'invalid_token.missing': 'no Authorization value (401)',
   'invalid_token.scheme': 'the Authorization scheme is not Bearer (401)',
@@ -95,6 +96,41 @@ function when(seconds: unknown, nowSeconds: number): string {
   const delta = Math.round(seconds - nowSeconds);
   const rel = delta >= 0 ? `in ${delta} s` : `${-delta} s ago`;
   return `${new Date(seconds * 1000).toISOString()} (${rel})`;
+}
+
+/**
+ * Where the token's scopes come from: the one claim of the issuer's list the token carries,
+ * and the listed claims it also carries that grant nothing (never a union).
+ */
+export function scopeSource(
+  payload: Record<string, unknown>,
+  claims: readonly string[] | undefined,
+): { claim: string | undefined; ignored: string[] } {
+  const list = claims === undefined || claims.length === 0 ? DEFAULT_SCOPE_CLAIMS : claims;
+  const claim = scopeClaimOf(payload, list);
+  return { claim, ignored: list.filter((c) => c !== claim && payload[c] !== undefined) };
+}
+
+/** Why a token fails a step-up route: no auth_time, a client-credentials token, or an authentication too old. */
+function stepUpDetail(
+  payload: Record<string, unknown> | undefined,
+  config: AuthorizerConfig,
+  maxAuthAgeSeconds: number | undefined,
+  nowSeconds: number,
+): string {
+  const issuer = config.issuers.find((i) => i.issuer === payload?.iss);
+  const clientId = issuer ? issuer.clientClaims.map((c) => payload?.[c]).find((v) => typeof v === 'string') : undefined;
+  const marker = issuer && payload ? clientCredentialsMarker(PROFILES[issuer.profile], payload, clientId as string | undefined) : undefined;
+  const challenge = `RFC 9470's answer: Bearer error="insufficient_user_authentication", max_age="${maxAuthAgeSeconds}"`;
+  if (typeof payload?.auth_time !== 'number') {
+    return `the token has no auth_time (its iat is when it was issued, not when its user authenticated), so no step-up route accepts it; ${challenge}`;
+  }
+  if (marker !== undefined) {
+    return `a client-credentials token (${marker}): no user authenticated, so no step-up route accepts it, whatever its auth_time`;
+  }
+  const age = Math.round(nowSeconds - payload.auth_time);
+  const cache = config.policyCacheTtlSeconds ? ` minus the ${config.policyCacheTtlSeconds} s policy cache` : '';
+  return `authenticated ${age} s ago; the route allows ${maxAuthAgeSeconds} s${cache}; ${challenge}`;
 }
 
 function samplePath(path: string): string {
@@ -174,12 +210,18 @@ export async function explainCommand(
   }
 
   const issuer = config.issuers.find((i) => i.issuer === payload?.iss);
+  const source = payload ? scopeSource(payload, issuer?.scopeClaims) : { claim: undefined, ignored: [] };
   if (issuer) {
     const profile = PROFILES[issuer.profile];
     lines.push(`  issuer profile: ${profile.name} — ${PROFILE_DOCS[profile.name].summary}`);
     lines.push(
       `  client (${issuer.clientClaims.join(' or ')}): ${String(issuer.clientClaims.map((c) => payload?.[c]).find((v) => v !== undefined) ?? '-')}` +
         (issuer.clientIds ? `; allowed: ${issuer.clientIds.join(', ')}` : ''),
+    );
+    const claims = (issuer.scopeClaims ?? DEFAULT_SCOPE_CLAIMS).join(', ');
+    lines.push(
+      `  scopes from: ${source.claim ?? '(none of them)'} (the first of ${claims} that the token carries)` +
+        (source.ignored.length > 0 ? `; ignored: ${source.ignored.join(', ')}` : ''),
     );
   }
   const ca = values.ca ? readFileSync(String(values.ca), 'utf8') : undefined;
@@ -221,9 +263,7 @@ export async function explainCommand(
     }
     if (record.reason === 'step_up_required') {
       const route = config.routes.find((r) => `${r.method} ${r.path}` === record.route);
-      const authTime = typeof payload?.auth_time === 'number' ? payload.auth_time : payload?.iat;
-      const age = typeof authTime === 'number' ? Math.round(nowSeconds - authTime) : undefined;
-      detail = `authenticated ${age ?? '?'} s ago; the route allows ${route?.maxAuthAgeSeconds} s${config.policyCacheTtlSeconds ? ` minus the ${config.policyCacheTtlSeconds} s policy cache` : ''}`;
+      detail = stepUpDetail(payload, config, route?.maxAuthAgeSeconds, nowSeconds);
     }
     if (decision.outcome !== 'policy' && record.detail) detail = `${detail} — ${record.detail}`;
     if (record.enforced === false && record.reason !== 'allow') detail = `report-only, let through: would be ${record.reason}, ${detail}`;
@@ -238,7 +278,8 @@ export async function explainCommand(
   }
 
   if (values.json) {
-    out(JSON.stringify({ header, payload, ...(issuer ? { profile: issuer.profile } : {}), verified, decisions: rows }, null, 2));
+    const scopes = { scopeClaim: source.claim ?? null, ignoredScopeClaims: source.ignored };
+    out(JSON.stringify({ header, payload, ...(issuer ? { profile: issuer.profile } : {}), ...scopes, verified, decisions: rows }, null, 2));
     return verified ? 0 : 1;
   }
   const first = rows[0];
@@ -252,7 +293,16 @@ export async function explainCommand(
     lines.push('  A 401 means the token itself is refused, whatever the route; a 403 would mean a valid token without the scope.');
   } else {
     const granted = payload ? grantedScopes(payload, issuer?.scopeClaims) : [];
-    lines.push(`The token verifies (signature, issuer, audience, times, type). Scopes granted: ${granted.join(' ') || '(none)'}.`);
+    const from = source.claim === undefined ? 'no scope claim of the issuer is in the token' : `from the ${source.claim} claim`;
+    lines.push(
+      `The token verifies (signature, issuer, audience, times, type). Scopes granted (${from}): ${granted.join(' ') || '(none)'}.`,
+    );
+    if (source.ignored.length > 0) {
+      const list = (issuer?.scopeClaims ?? DEFAULT_SCOPE_CLAIMS).join(', ');
+      lines.push(
+        `  Ignored: ${source.ignored.join(', ')}. Scopes come from one claim, the first of ${list} that the token carries, never a union.`,
+      );
+    }
     lines.push('  Routes it lacks scopes for answer 403 (insufficient_scope), not 401.');
   }
   lines.push('', 'Decisions:');

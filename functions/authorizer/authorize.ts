@@ -33,6 +33,8 @@ export interface DecisionRecord {
   clientId?: string;
   kid?: string;
   alg?: string;
+  /** The one claim the token's scopes came from (`scope`, `scp`, `permissions`…). */
+  scopeClaim?: string;
   /** What the route's only set of scopes lacks. */
   missingScopes?: string[];
   /** For a route with alternatives (`anyOf`): what each alternative lacks, in the route's order. */
@@ -369,6 +371,7 @@ function recordOf(
     clientId: token.clientId,
     kid: token.kid,
     alg: token.alg,
+    scopeClaim: token.scopeClaim,
     missingScopes: judgement.missingScopes,
     missingAnyOf: judgement.missingAnyOf,
     policyBytes: policy.rendered.bytes,

@@ -41,6 +41,16 @@ export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDocs>> = {
         source: 'https://www.rfc-editor.org/rfc/rfc9068#section-4',
         says: 'resource servers MUST verify that the typ header value is "at+jwt" or "application/at+jwt"',
       },
+      {
+        rule: 'a token whose sub is its own client id is a client-credentials token (every profile): it never passes a step-up route',
+        source: 'https://www.rfc-editor.org/rfc/rfc9068#section-2.2',
+        says: 'for grants where no resource owner is involved, such as the client credentials grant, sub SHOULD correspond to an identifier the AS uses to indicate the client application',
+      },
+      {
+        rule: 'step-up (maxAuthAgeSeconds) reads auth_time only: a token without it never passes a step-up route',
+        source: 'https://www.rfc-editor.org/rfc/rfc9068#section-2.2.1',
+        says: 'auth_time: the time when the user authentication occurred; iat (RFC 7519) is when the token was issued',
+      },
     ],
   },
   cognito: {
@@ -50,6 +60,11 @@ export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDocs>> = {
         rule: 'token_use must be "access"; an ID token (token_use "id") is refused',
         source: 'https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html',
         says: 'the access token payload carries "token_use": "access", "client_id", "scope" and cognito:groups; the ID token carries token_use "id"',
+      },
+      {
+        rule: 'step-up reads auth_time, which a refreshed access token keeps at the original authentication',
+        source: 'https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html',
+        says: 'auth_time: on refreshes, the time when the original authentication occurred, not the time when the token was issued',
       },
       {
         rule: 'the client is client_id, checked against clientIds; audience is not used (access tokens have no aud)',
@@ -70,10 +85,10 @@ export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDocs>> = {
   },
   entra: {
     summary:
-      'Microsoft Entra ID: client in azp (v2.0) or appid (v1.0); delegated scopes in scp, app roles in roles; ID tokens have neither azp nor appid',
+      'Microsoft Entra ID: client in azp (v2.0) or appid (v1.0); scopes from scp (user tokens), else roles (app-only tokens); ID tokens have neither azp nor appid',
     facts: [
       {
-        rule: 'permissions are scp (delegated, space-separated) and roles (app roles, a list; all an app-only token has)',
+        rule: 'scopes come from scp (delegated, space-separated) when the token has it, else from roles (the app roles of an app-only token); a token without scp is app-only and never passes a step-up route',
         source: 'https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference',
         says: 'scp: "only included for user tokens"; roles: "the client credential flow uses this set of permission in place of user scopes for application tokens"',
       },
@@ -88,9 +103,9 @@ export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDocs>> = {
         says: 'ID tokens carry aud (the client app), nonce and roles, and list no azp or appid claim',
       },
       {
-        rule: 'idtyp, when the API enables it, is "app" for app-only tokens; it is only emitted in access tokens',
+        rule: 'idtyp "app" marks an app-only (client credentials) token, which never passes a step-up route',
         source: 'https://learn.microsoft.com/entra/identity-platform/optional-claims-reference',
-        says: 'idtyp: token type, JWT access tokens only, "app" when the token is an app-only token',
+        says: 'idtyp: token type, JWT access tokens only, "app" when the token is an app-only token; the most accurate way for an API to tell an app token from an app+user token',
       },
       {
         rule: 'a header nonce marks a Microsoft Graph token, refused as unverifiable',
@@ -108,9 +123,9 @@ export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDocs>> = {
     summary: 'Okta (custom authorization server): client in cid, scopes in the scp list; ID tokens carry no cid',
     facts: [
       {
-        rule: 'the client is cid; permissions are the scp list',
+        rule: 'the client is cid; scopes are the scp list; a token without uid (no user bound: client credentials) never passes a step-up route',
         source: 'https://developer.okta.com/docs/reference/api/oidc/#access-token',
-        says: 'reserved access token claims: cid "Client ID of the client that requested the access token", scp "Array of scopes that are granted to this access token", uid, ver',
+        says: 'reserved access token claims: cid "Client ID of the client that requested the access token", scp "Array of scopes that are granted to this access token", uid (not included if no user is bound to the token), ver',
       },
       {
         rule: 'a token without cid is an ID token (aud is the client id, with amr, idp, at_hash or nonce) and is refused',
@@ -125,7 +140,8 @@ export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDocs>> = {
     ],
   },
   auth0: {
-    summary: 'Auth0: client in azp (Auth0 profile) or client_id (RFC 9068 profile); permissions in scope and, with RBAC, permissions',
+    summary:
+      'Auth0: client in azp (Auth0 profile) or client_id (RFC 9068 profile); scopes from scope, permissions only when scope is absent',
     facts: [
       {
         rule: 'the client is azp (Auth0 token profile) or client_id (RFC 9068 token profile); iss ends with a slash',
@@ -133,9 +149,14 @@ export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDocs>> = {
         says: 'sample tokens: "iss": "https://my-domain.auth0.com/", aud a list with the API and /userinfo, "azp" (Auth0 profile) or "client_id" (RFC 9068 profile), "scope"',
       },
       {
-        rule: 'permissions are scope and, when the API enables RBAC with "Add Permissions in the Access Token", permissions',
+        rule: 'scopes come from scope (what the client was granted); permissions, all that the user holds, only when scope is absent',
         source: 'https://auth0.com/docs/get-started/apis/enable-role-based-access-control-for-apis',
         says: 'enabling Add Permissions in the Access Token includes all permissions assigned to the user in the permissions claim',
+      },
+      {
+        rule: 'a token whose sub is {client id}@clients is a machine-to-machine (client credentials) token and never passes a step-up route; gty is not relied on',
+        source: 'https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles',
+        says: 'sub: for Machine-to-Machine apps using Client Credentials (no end user), a unique identifier for the app, the client ID with the suffix @clients; gty: only present for password and refresh_token',
       },
       {
         rule: 'an ID token (aud = the client id, nonce/at_hash, no azp) is refused',
@@ -152,6 +173,12 @@ export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDocs>> = {
         rule: 'the payload claim typ must be "Bearer"; "ID" (ID token), "Refresh" and "Logout" tokens are refused',
         source: 'https://github.com/keycloak/keycloak/blob/main/common/src/main/java/org/keycloak/util/TokenUtil.java',
         says: 'TOKEN_TYPE_BEARER = "Bearer", TOKEN_TYPE_ID = "ID", TOKEN_TYPE_REFRESH = "Refresh"',
+      },
+      {
+        rule: 'a service-account token (preferred_username service-account-{clientId}, or a client_id claim) never passes a step-up route',
+        source:
+          'https://github.com/keycloak/keycloak/blob/main/common/src/main/java/org/keycloak/common/constants/ServiceAccountConstants.java',
+        says: 'SERVICE_ACCOUNT_USER_PREFIX = "service-account-"; the service_account client scope maps the client_id session note of a client credentials grant (CLIENT_ID = "client_id")',
       },
       {
         rule: 'the client is azp; aud names your API only with an audience mapper (by default it is "account")',

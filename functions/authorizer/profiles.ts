@@ -22,7 +22,10 @@ export interface IssuerProfile {
   provider: string;
   /** Claims that name the client, the first one present wins. */
   clientClaims: readonly string[];
-  /** Claims whose values are granted; `undefined` means `scope`, then `scp` (RFC 9068). */
+  /**
+   * Claims that grant scopes, in order: the first one the token carries grants its values,
+   * the others are ignored (never a union). `undefined` means `scope`, then `scp` (RFC 9068).
+   */
   scopeClaims: readonly string[] | undefined;
   /**
    * A check of the (not yet verified) header, before any key lookup: refuses tokens that no
@@ -31,6 +34,14 @@ export interface IssuerProfile {
   checkHeader?: (header: Record<string, unknown>) => void;
   /** After the signature holds: refuses tokens that are not access tokens (ID tokens…). */
   checkTokenUse?: (payload: Record<string, unknown>) => void;
+  /**
+   * What marks a token the client obtained for itself (client credentials: no user, so no
+   * user authentication that a step-up route could accept), as the provider documents it;
+   * `clientId` is the token's client. Returns a constant description of the marker, else
+   * `undefined`. Must not allocate. See {@link clientCredentialsMarker}, which adds RFC
+   * 9068's rule for every profile.
+   */
+  clientCredentials?: (payload: Record<string, unknown>, clientId: string) => string | undefined;
   /** The key set URL that follows from the issuer, when the provider documents one. */
   jwksUriFor?: (issuer: string) => string | undefined;
   /** Configuration warnings for an issuer of this profile (a likely misconfiguration). */
@@ -51,6 +62,34 @@ function idTokenMarker(payload: Record<string, unknown>): string | undefined {
 
 function refuse(message: string): never {
   throw new InvalidTokenError(Reason.TokenUse, message);
+}
+
+/** Whether `value` is the string `prefix + middle + suffix`, without building it. */
+function isComposed(value: unknown, prefix: string, middle: string, suffix: string): boolean {
+  return (
+    typeof value === 'string' &&
+    value.length === prefix.length + middle.length + suffix.length &&
+    value.startsWith(prefix) &&
+    value.endsWith(suffix) &&
+    value.startsWith(middle, prefix.length)
+  );
+}
+
+/**
+ * Whether a token is one its client obtained for itself (the client credentials grant, RFC
+ * 6749 §4.4): no user took part, so no user authentication can meet a step-up route, whatever
+ * `auth_time` the token carries. For every profile, a `sub` equal to the token's client (RFC
+ * 9068 §2.2: without a resource owner, `sub` identifies the client); then the profile's own
+ * documented marker. Returns a constant description of the marker, else `undefined`.
+ */
+export function clientCredentialsMarker(
+  profile: IssuerProfile,
+  payload: Record<string, unknown>,
+  clientId: string | undefined,
+): string | undefined {
+  if (clientId === undefined) return profile.clientCredentials?.(payload, '');
+  if (payload.sub === clientId) return 'sub is the client id (RFC 9068 §2.2)';
+  return profile.clientCredentials?.(payload, clientId);
 }
 
 const rfc9068: IssuerProfile = {
@@ -100,6 +139,12 @@ const entra: IssuerProfile = {
       refuse('this is an Entra ID token (no azp or appid claim, which every Entra access token carries); send the access token');
     }
   },
+  clientCredentials(payload) {
+    if (payload.idtyp === 'app') return 'idtyp "app"';
+    // scp is "only included for user tokens"; an app-only token has roles instead.
+    if (payload.scp === undefined) return 'no scp (Entra puts scp in user tokens only: an app-only token)';
+    return undefined;
+  },
   jwksUriFor(issuer) {
     // v2.0 tokens: https://login.microsoftonline.com/{tenant}/v2.0, keys at /{tenant}/discovery/v2.0/keys
     // (the same path on sovereign-cloud hosts). v1.0 tokens: https://sts.windows.net/{tenant}/.
@@ -123,6 +168,8 @@ const okta: IssuerProfile = {
     const marker = idTokenMarker(payload);
     if (marker !== undefined) refuse(`this is an Okta ID token (it carries ${marker}); send the access token`);
   },
+  // uid "isn't included in the access token if there is no user bound to it".
+  clientCredentials: (payload) => (payload.uid === undefined ? 'no uid (Okta leaves it out when no user is bound)' : undefined),
   warnings({ issuer }) {
     return /\/oauth2\/[^/]+\/?$/.test(issuer)
       ? []
@@ -147,6 +194,9 @@ const auth0: IssuerProfile = {
       );
     }
   },
+  // A machine-to-machine token's sub is the client id with the suffix @clients.
+  clientCredentials: (payload, clientId) =>
+    isComposed(payload.sub, '', clientId, '@clients') ? 'sub is {client id}@clients (Auth0 machine-to-machine)' : undefined,
   warnings({ issuer }) {
     return issuer.endsWith('/')
       ? []
@@ -165,6 +215,16 @@ const keycloak: IssuerProfile = {
     if (typ === 'Bearer') return;
     if (typ === 'ID') refuse('this is a Keycloak ID token (typ claim "ID"); send the access token');
     refuse(`a Keycloak access token has the typ claim "Bearer", this one has ${JSON.stringify(typ ?? null).slice(0, 40)}`);
+  },
+  clientCredentials(payload, clientId) {
+    // The service account's own user, service-account-{clientId} (user names are lower case),
+    // and the client_id claim that the service_account client scope adds to its tokens only.
+    const user = payload.preferred_username;
+    if (typeof user === 'string' && user.startsWith('service-account-') && user === `service-account-${clientId.toLowerCase()}`) {
+      return 'preferred_username is the service account (service-account-{clientId})';
+    }
+    if (payload.client_id !== undefined) return 'client_id (added to service-account tokens only)';
+    return undefined;
   },
   // The documented facts behind these rules, with their sources: PROFILE_DOCS.keycloak in profile-docs.ts.
 };

@@ -35,35 +35,46 @@ function fromClaim(value: unknown, claim: ScopeClaim): string[] {
   );
 }
 
+/** The claims scopes are read from when neither the profile nor `scopeClaim` names any: RFC 9068's `scope`, then `scp`. */
+export const DEFAULT_SCOPE_CLAIMS: readonly ScopeClaim[] = ['scope', 'scp'];
+
 /**
- * The scopes a token grants: `scope` is a space-delimited string (RFC 6749 §3.3, RFC 9068
- * §2.2.3), `scp` a list or a string. With no claim configured, `scope` then `scp`. Scope
- * names are compared exactly: no case folding, no prefix or wildcard matching. Every value
- * of `scope` and `scp` must be an RFC 6749 scope token (else `invalid_token.claims`); values
- * of other permission claims that are not are left out. So the scopes joined by a space name
- * one list only: the memo key of {@link scopeKey}.
+ * The claim a token's scopes come from: the first of `claims` (the issuer's list, in order)
+ * that the token carries, else `undefined`. The others are never read: a user's entitlements
+ * (Auth0 `permissions`, Entra `roles` beside `scp`) are not the client's grant (RFC 6749
+ * §3.3). Allocates nothing.
  */
-export function readScopes(payload: Record<string, unknown>, claim: ScopeClaim | undefined): string[] {
-  if (claim !== undefined) return payload[claim] === undefined ? [] : fromClaim(payload[claim], claim);
-  if (payload.scope !== undefined) return fromClaim(payload.scope, 'scope');
-  if (payload.scp !== undefined) return fromClaim(payload.scp, 'scp');
-  return [];
+export function scopeClaimOf(payload: Record<string, unknown>, claims: readonly ScopeClaim[] | undefined): ScopeClaim | undefined {
+  const list = claims === undefined || claims.length === 0 ? DEFAULT_SCOPE_CLAIMS : claims;
+  for (let i = 0; i < list.length; i++) {
+    const claim = list[i] as ScopeClaim;
+    if (payload[claim] !== undefined) return claim;
+  }
+  return undefined;
 }
 
 /**
- * The scopes a token grants from its issuer's permission claims: every value of each claim
- * (Entra `scp` and `roles`, Auth0 `scope` and `permissions`…), each claim read by
- * {@link readScopes}; `undefined` claims mean `scope`, then `scp`.
+ * The scopes one claim grants: `scope` is a space-delimited string (RFC 6749 §3.3, RFC 9068
+ * §2.2.3), `scp` a list or a string; `undefined` reads the first of `scope` and `scp` the
+ * token carries. Scope names are compared exactly: no case folding, no prefix or wildcard
+ * matching. Every value of `scope` and `scp` must be an RFC 6749 scope token (else
+ * `invalid_token.claims`); values of other permission claims that are not are left out. So
+ * the scopes joined by a space name one list only: the memo key of {@link scopeKey}.
  */
-export function grantedScopes(payload: Record<string, unknown>, claims: readonly string[] | undefined): string[] {
-  if (claims === undefined || claims.length === 0) return readScopes(payload, undefined);
-  if (claims.length === 1) return readScopes(payload, claims[0]);
-  const granted: string[] = [];
-  for (const claim of claims) {
-    if (payload[claim] === undefined) continue;
-    for (const scope of readScopes(payload, claim)) if (!granted.includes(scope)) granted.push(scope);
-  }
-  return granted;
+export function readScopes(payload: Record<string, unknown>, claim: ScopeClaim | undefined): string[] {
+  const from = claim ?? scopeClaimOf(payload, DEFAULT_SCOPE_CLAIMS);
+  return from === undefined || payload[from] === undefined ? [] : fromClaim(payload[from], from);
+}
+
+/**
+ * The scopes a token grants from its issuer's permission claims: every value of ONE claim,
+ * the first of `claims` the token carries ({@link scopeClaimOf}), read by {@link readScopes};
+ * never a union of several (Auth0: `permissions` only without `scope`; Entra: `roles` only
+ * without `scp`, on app-only tokens). `undefined` claims mean `scope`, then `scp`.
+ */
+export function grantedScopes(payload: Record<string, unknown>, claims: readonly ScopeClaim[] | undefined): string[] {
+  const claim = scopeClaimOf(payload, claims);
+  return claim === undefined ? [] : fromClaim(payload[claim], claim);
 }
 
 /**

@@ -8,8 +8,8 @@ import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from './
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { checkAccessTokenAnswer, type Introspector, introspectingIssuerFor } from './introspection';
 import type { KeySources, KeyStore } from './key-store';
-import { PROFILES } from './profiles';
-import { grantedScopes, readScopes } from './scopes';
+import { clientCredentialsMarker, PROFILES } from './profiles';
+import { grantedScopes, readScopes, scopeClaimOf } from './scopes';
 import { decodeJwt, looksLikeJwt } from './token';
 
 /** A token that passed every check, with what the decision needs of it. */
@@ -22,7 +22,14 @@ export interface VerifiedToken {
   sub: string | undefined;
   clientId: string | undefined;
   scopes: string[];
-  /** `auth_time`, else `iat`, in seconds since the epoch; for step-up. */
+  /** The one claim {@link scopes} came from (the first of the issuer's scope claims the token carries), if any. */
+  scopeClaim: string | undefined;
+  /**
+   * When the token's user authenticated (`auth_time`), in seconds since the epoch; for
+   * step-up. `undefined` without `auth_time` (`iat` is when the token was issued, not when
+   * anyone authenticated), and for a token its client obtained for itself (client
+   * credentials: no user authenticated), whatever `auth_time` it carries.
+   */
   authTime: number | undefined;
   /** `exp`, in seconds since the epoch, when known. */
   exp: number | undefined;
@@ -134,9 +141,11 @@ export class TokenVerifier {
       alg: 'introspection',
       sub: optionalString(answer, 'sub'),
       clientId,
-      // RFC 7662 §2.2: `scope`, a space-separated string; anything else is refused, as in a JWT.
+      // RFC 7662 §2.2: `scope`, a space-separated string, is the one claim of an answer that
+      // grants scopes; anything else is refused, as in a JWT.
       scopes: readScopes(answer, 'scope'),
-      authTime: optionalNumber(answer, 'auth_time') ?? optionalNumber(answer, 'iat'),
+      scopeClaim: answer.scope === undefined ? undefined : 'scope',
+      authTime: userAuthTime(issuer, answer, clientId),
       exp,
       cnf: confirmation(answer),
     };
@@ -201,7 +210,6 @@ export class TokenVerifier {
     checkAudience(payload.aud, issuer.audience);
     const clientId = clientOf(payload, issuer.clientClaims);
     checkClient(issuer, clientId);
-    const authTime = optionalNumber(payload, 'auth_time');
     return {
       issuer,
       kid,
@@ -209,9 +217,22 @@ export class TokenVerifier {
       sub: optionalString(payload, 'sub'),
       clientId,
       scopes: grantedScopes(payload, issuer.scopeClaims),
-      authTime: authTime ?? iat,
+      scopeClaim: scopeClaimOf(payload, issuer.scopeClaims),
+      authTime: userAuthTime(issuer, payload, clientId),
       exp,
       cnf: confirmation(payload),
     };
   }
+}
+
+/**
+ * The step-up rule's authentication time (RFC 9470, RFC 9068 §2.2.1): `auth_time`, never
+ * `iat` (RFC 7519 §4.1.6: issuance, which a refresh renews), and nothing for a token its
+ * client obtained for itself ({@link clientCredentialsMarker}), whatever `auth_time` an AS
+ * put in it. Claims are read only when `auth_time` is present.
+ */
+function userAuthTime(issuer: IssuerConfig, claims: Record<string, unknown>, clientId: string | undefined): number | undefined {
+  const authTime = optionalNumber(claims, 'auth_time');
+  if (authTime === undefined) return undefined;
+  return clientCredentialsMarker(PROFILES[issuer.profile], claims, clientId) === undefined ? authTime : undefined;
 }

@@ -75,6 +75,56 @@ describe('scopegate explain', () => {
     expect(text).toMatch(/POST \/system\/reboot\s+403\s+step_up_required\s+authenticated 9\d\d s ago; the route allows 300 s/);
   });
 
+  it('explains step-up refused to a token without auth_time (iat is no authentication) and to a client-credentials token', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const fresh = signJwt(key, claims({ scope: 'system:reboot', iat: now - 1 }));
+    const refused = await explain('--token', fresh, '--config', configFile, '--ca', TLS.certPath, '--route', 'POST /system/reboot');
+    expect(refused.text).toMatch(/POST \/system\/reboot\s+403\s+step_up_required\s+the token has no auth_time/);
+    expect(refused.text).toContain('Bearer error="insufficient_user_authentication", max_age="300"');
+    const machine = signJwt(key, claims({ scope: 'system:reboot', sub: 'ops-console', client_id: 'ops-console', auth_time: now }));
+    const client = await explain('--token', machine, '--config', configFile, '--ca', TLS.certPath, '--route', 'POST /system/reboot');
+    expect(client.text).toMatch(/step_up_required\s+a client-credentials token \(sub is the client id \(RFC 9068 §2.2\)\)/);
+  });
+
+  it('names the one claim the scopes came from and the claims it ignored (Auth0 scope over permissions)', async () => {
+    const idp = new IdpServer();
+    const origin = await idp.start();
+    try {
+      const issuer = `${origin}/`;
+      idp.serveDiscovery(issuer, idp.serveKeys('/.well-known/jwks.json', [key.publicJwk]));
+      const file = join(mkdtempSync(join(tmpdir(), 'scopegate-')), 'auth0.json');
+      const routes = [
+        { method: 'GET', path: '/telemetry', scopes: ['read:telemetry'] },
+        { method: 'DELETE', path: '/telemetry/{id}', scopes: ['delete:telemetry'] },
+      ];
+      writeFileSync(file, JSON.stringify({ issuers: [{ issuer, profile: 'auth0', audience: 'https://telemetry.example.com' }], routes }));
+      const now = Math.floor(Date.now() / 1000);
+      const token = signJwt(
+        key,
+        {
+          iss: issuer,
+          sub: 'auth0|123456',
+          aud: ['https://telemetry.example.com', `${issuer}userinfo`],
+          azp: 'h4Ua0spaClientId00000000000000xx',
+          iat: now,
+          exp: now + 600,
+          scope: 'openid read:telemetry',
+          permissions: ['read:telemetry', 'delete:telemetry'],
+        },
+        { typ: 'JWT' },
+      );
+      const { text } = await explain('--token', token, '--config', file, '--ca', TLS.certPath);
+      expect(text).toContain('scopes from: scope (the first of scope, permissions that the token carries); ignored: permissions');
+      expect(text).toContain('Scopes granted (from the scope claim): openid read:telemetry.');
+      expect(text).toContain('Ignored: permissions. Scopes come from one claim, the first of scope, permissions that the token carries');
+      expect(text).toMatch(/DELETE \/telemetry\/x\s+403\s+insufficient_scope\s+missing delete:telemetry/);
+      const json = JSON.parse((await explain('--token', token, '--config', file, '--ca', TLS.certPath, '--json')).text);
+      expect(json).toMatchObject({ scopeClaim: 'scope', ignoredScopeClaims: ['permissions'] });
+    } finally {
+      await idp.stop();
+    }
+  });
+
   it('answers one request with --route, including one no route matches', async () => {
     const token = signJwt(key, claims());
     const { text } = await explain(

@@ -1,6 +1,7 @@
 import { Authorizer } from '../../../functions/authorizer/authorize';
+import { Introspector } from '../../../functions/authorizer/introspection';
 import { KeyStore } from '../../../functions/authorizer/key-store';
-import { ARN, config } from '../../support/fixtures';
+import { ARN, AUDIENCE, config, ISSUER } from '../../support/fixtures';
 import { b64u, claims, makeKey, signJwt, signRaw, type TestKey } from '../../support/jwt';
 
 const rsa = makeKey('RS256', 'rsa-1');
@@ -155,14 +156,60 @@ describe('decisions', () => {
     expect(await reasonFor(signJwt(rsa, claims()), authorizer(), 'GET/telemetry/a/b')).toBe('no_route');
   });
 
-  it('requires a recent authentication for step-up routes (auth_time, else iat)', async () => {
+  it('requires a recent auth_time for step-up routes, never iat (a refreshed token is issued now)', async () => {
     const now = Math.floor(Date.now() / 1000);
     const scope = 'system:reboot';
+    expect(await reasonFor(signJwt(rsa, claims({ scope, iat: now - 1 })), authorizer(), 'POST/system/reboot')).toBe('step_up_required');
     expect(await reasonFor(signJwt(rsa, claims({ scope, auth_time: now - 60 })), authorizer(), 'POST/system/reboot')).toBe('allow');
     expect(await reasonFor(signJwt(rsa, claims({ scope, auth_time: now - 600 })), authorizer(), 'POST/system/reboot')).toBe(
       'step_up_required',
     );
     expect(await reasonFor(signJwt(rsa, claims({ scope, iat: now - 600 })), authorizer(), 'POST/system/reboot')).toBe('step_up_required');
+  });
+
+  it('refuses a step-up route to a client-credentials token (sub is its client_id), whatever its auth_time', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const machine = claims({ scope: 'system:reboot', sub: 'ops-console', client_id: 'ops-console', auth_time: now });
+    const decision = await authorizer().decide(`Bearer ${signJwt(rsa, machine)}`, `${ARN}POST/system/reboot`);
+    expect(decision.record.reason).toBe('step_up_required');
+    expect(decision.outcome === 'policy' && decision.result.context).not.toHaveProperty('authTime');
+  });
+
+  it('applies the same rules to an introspection answer: its scope claim only, auth_time never iat, no client-credentials step-up', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    let answer: Record<string, unknown> = {};
+    const introspector = new Introspector({ call: async () => answer, secrets: async () => 's' });
+    const az = new Authorizer({
+      config: config(
+        {},
+        { introspection: { endpoint: 'https://idp.test/introspect', clientId: 'rs', clientSecret: 's', cacheMaxSeconds: 0 } },
+      ),
+      keys: new KeyStore({ fetcher: { fetch: async () => ({ keys: [] }) } }),
+      introspector,
+    });
+    const opaque = async (body: Record<string, unknown>, route = 'POST/system/reboot') => {
+      answer = { active: true, token_type: 'Bearer', iss: ISSUER, aud: AUDIENCE, exp: now + 300, client_id: 'ops-console', ...body };
+      const decision = await az.decide(`Bearer opaque-${Math.random().toString(36).slice(2)}`, `${ARN}${route}`);
+      return decision.record;
+    };
+    expect(await opaque({ sub: 'user-1', scope: 'system:reboot', auth_time: now - 60 })).toMatchObject({
+      reason: 'allow',
+      scopeClaim: 'scope',
+    });
+    expect((await opaque({ sub: 'user-1', scope: 'system:reboot', iat: now - 1 })).reason).toBe('step_up_required');
+    expect((await opaque({ sub: 'ops-console', scope: 'system:reboot', auth_time: now })).reason).toBe('step_up_required');
+    // Only the RFC 7662 scope member grants: a permissions list beside it is not read.
+    expect((await opaque({ sub: 'user-1', scope: 'telemetry:read', permissions: ['telemetry:write'] }, 'POST/telemetry')).reason).toBe(
+      'insufficient_scope',
+    );
+  });
+
+  it('logs the one claim the scopes came from', async () => {
+    const decision = await authorizer({}, { scopeClaim: ['scope', 'permissions'] }).decide(
+      `Bearer ${signJwt(rsa, claims({ scope: 'telemetry:read', permissions: ['telemetry:write'] }))}`,
+      `${ARN}POST/telemetry`,
+    );
+    expect(decision.record).toMatchObject({ reason: 'insufficient_scope', scopeClaim: 'scope', missingScopes: ['telemetry:write'] });
   });
 
   it('keeps a cached step-up Allow within maxAuthAgeSeconds by counting the policy cache TTL', async () => {

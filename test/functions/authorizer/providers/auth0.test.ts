@@ -5,7 +5,9 @@ import { gateway, nowSeconds } from '../../../support/providers';
 // Auth0 tokens, shaped as Auth0's "Access Token Profiles" page shows them: iss with a
 // trailing slash, aud a list of the API and /userinfo, azp (Auth0 token profile, typ "JWT")
 // or client_id (RFC 9068 token profile, typ "at+jwt"), scope, and with RBAC's "Add Permissions
-// in the Access Token" a permissions list. ID tokens carry aud = the client and a nonce.
+// in the Access Token" a permissions list (everything the user holds; with RBAC, scope holds
+// what the client requested that the user holds). Machine-to-machine tokens have sub =
+// {client id}@clients. ID tokens carry aud = the client and a nonce.
 // The key set is found by OIDC discovery ({issuer}.well-known/openid-configuration →
 // {issuer}.well-known/jwks.json).
 const API = 'https://telemetry.example.com';
@@ -27,6 +29,8 @@ describe('Auth0 (profile "auth0")', () => {
       routes: [
         { method: 'GET', path: '/telemetry', scopes: ['read:telemetry'] },
         { method: 'POST', path: '/telemetry', scopes: ['write:telemetry'] },
+        { method: 'DELETE', path: '/telemetry/{id}', scopes: ['delete:telemetry'] },
+        { method: 'POST', path: '/system/reboot', scopes: ['write:telemetry'], maxAuthAgeSeconds: 300 },
       ],
     });
   });
@@ -42,14 +46,14 @@ describe('Auth0 (profile "auth0")', () => {
         azp: SPA,
         exp: nowSeconds() + 3600,
         iat: nowSeconds() - 30,
-        scope: 'openid profile email',
+        scope: 'openid profile email read:telemetry',
         permissions: ['read:telemetry'],
         ...overrides,
       },
       header,
     );
 
-  it('allows a user token by its RBAC permissions, with azp as the client', async () => {
+  it('allows a user token by its scope, with azp as the client', async () => {
     const outcome = await send(userToken(), 'GET /telemetry');
     expect(outcome).toMatchObject({ status: 200, reason: 'allow', context: { clientId: SPA } });
     expect(idp.hits.get('/.well-known/openid-configuration')).toBe(1);
@@ -57,6 +61,36 @@ describe('Auth0 (profile "auth0")', () => {
 
   it('answers 403 on a route outside its scope and permissions', async () => {
     expect(await send(userToken(), 'POST /telemetry')).toMatchObject({ status: 403, reason: 'insufficient_scope' });
+  });
+
+  it('grants the scope claim only: a permission the user holds but the client was not granted does not reach DELETE', async () => {
+    // RBAC's scope is what the client asked for and the user holds; permissions is all the user holds.
+    const token = userToken({ scope: 'openid read:telemetry', permissions: ['read:telemetry', 'delete:telemetry'] });
+    expect(await send(token, 'GET /telemetry')).toMatchObject({ status: 200, reason: 'allow' });
+    expect(await send(token, 'DELETE /telemetry/42')).toMatchObject({ status: 403, reason: 'insufficient_scope' });
+  });
+
+  it('allows a step-up route only by a recent auth_time: a fresh iat, or a machine token, never passes', async () => {
+    const scope = 'openid write:telemetry';
+    expect(await send(userToken({ scope, auth_time: nowSeconds() - 60 }), 'POST /system/reboot')).toMatchObject({
+      status: 200,
+      reason: 'allow',
+    });
+    // Auth0's access token without auth_time, issued a second ago (a refresh).
+    expect(await send(userToken({ scope, iat: nowSeconds() - 1 }), 'POST /system/reboot')).toMatchObject({
+      status: 403,
+      reason: 'step_up_required',
+    });
+    const machine = userToken({
+      sub: `${M2M}@clients`,
+      aud: API,
+      azp: M2M,
+      scope: 'write:telemetry',
+      permissions: undefined,
+      auth_time: nowSeconds(),
+    });
+    expect(await send(machine, 'POST /telemetry')).toMatchObject({ status: 200, reason: 'allow' });
+    expect(await send(machine, 'POST /system/reboot')).toMatchObject({ status: 403, reason: 'step_up_required' });
   });
 
   it('allows a machine-to-machine token by its scope', async () => {

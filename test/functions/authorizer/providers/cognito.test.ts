@@ -30,6 +30,7 @@ describe('Amazon Cognito (profile "cognito")', () => {
       routes: [
         { method: 'GET', path: '/telemetry', scopes: ['telemetry/read'] },
         { method: 'POST', path: '/telemetry', scopes: ['telemetry/write'] },
+        { method: 'POST', path: '/system/reboot', scopes: ['telemetry/write'], maxAuthAgeSeconds: 300 },
       ],
     });
   });
@@ -87,6 +88,35 @@ describe('Amazon Cognito (profile "cognito")', () => {
     );
     expect(await send(machine, 'POST /telemetry')).toMatchObject({ status: 200, reason: 'allow' });
     expect(await send(machine, 'GET /telemetry')).toMatchObject({ status: 403, reason: 'insufficient_scope' });
+  });
+
+  it("allows a step-up route to a user's access token by its auth_time, kept at the original sign-in on refresh", async () => {
+    const signedIn = userAccess({ scope: 'openid telemetry/write', auth_time: nowSeconds() - 60, iat: nowSeconds() - 10 });
+    expect(await send(signedIn, 'POST /system/reboot')).toMatchObject({ status: 200, reason: 'allow' });
+    const refreshed = userAccess({ scope: 'openid telemetry/write', auth_time: nowSeconds() - 7200, iat: nowSeconds() - 10 });
+    expect(await send(refreshed, 'POST /system/reboot')).toMatchObject({ status: 403, reason: 'step_up_required' });
+  });
+
+  it('refuses a step-up route to a client-credentials token (sub is the client), whatever its auth_time', async () => {
+    const machine = signJwt(
+      accessKey,
+      {
+        sub: DAEMON_CLIENT,
+        token_use: 'access',
+        scope: 'telemetry/write',
+        auth_time: nowSeconds(),
+        iss: issuer,
+        exp: nowSeconds() + 3600,
+        iat: nowSeconds(),
+        version: 2,
+        jti: 'dddddddd-bbbb-cccc-dddd-eeeeeeeeeeee',
+        client_id: DAEMON_CLIENT,
+      },
+      header(accessKey),
+    );
+    const outcome = await send(machine, 'POST /system/reboot');
+    expect(outcome).toMatchObject({ status: 403, reason: 'step_up_required' });
+    expect(outcome.context).not.toHaveProperty('authTime');
   });
 
   it('refuses the Cognito ID token of the same sign-in with 401 invalid_token.token_use', async () => {

@@ -38,6 +38,7 @@ describe('Microsoft Entra ID (profile "entra")', () => {
         { method: 'POST', path: '/telemetry', scopes: ['Telemetry.Write'] },
         // A user's delegated scope or a daemon's app role: either one reaches the route.
         { method: 'GET', path: '/sensors', anyOf: [['Telemetry.Read'], ['Telemetry.Read.All']] },
+        { method: 'POST', path: '/system/reboot', anyOf: [['Telemetry.Write'], ['Telemetry.Write.All']], maxAuthAgeSeconds: 300 },
       ],
     });
   });
@@ -100,6 +101,46 @@ describe('Microsoft Entra ID (profile "entra")', () => {
     expect(await send(daemon, 'GET /sensors')).toMatchObject({ status: 200, reason: 'allow' });
     expect(await send(userToken(), 'GET /sensors')).toMatchObject({ status: 200, reason: 'allow' });
     expect(await send(userToken({ scp: 'User.Read' }), 'GET /sensors')).toMatchObject({ status: 403, reason: 'insufficient_scope' });
+  });
+
+  it("grants a delegated token its scp only: the user's app roles beside it do not reach POST", async () => {
+    const delegated = userToken({ scp: 'Telemetry.Read', roles: ['Telemetry.Write'] });
+    expect(await send(delegated, 'GET /telemetry')).toMatchObject({ status: 200, reason: 'allow' });
+    expect(await send(delegated, 'POST /telemetry')).toMatchObject({ status: 403, reason: 'insufficient_scope' });
+  });
+
+  it('allows a step-up route to a user by a recent auth_time (an optional claim), never by iat', async () => {
+    const scp = 'Telemetry.Write';
+    expect(await send(userToken({ scp, auth_time: nowSeconds() - 60 }), 'POST /system/reboot')).toMatchObject({
+      status: 200,
+      reason: 'allow',
+    });
+    // Entra's iat is when the token was issued, which a refresh renews.
+    expect(await send(userToken({ scp, iat: nowSeconds() - 1 }), 'POST /system/reboot')).toMatchObject({
+      status: 403,
+      reason: 'step_up_required',
+    });
+  });
+
+  it('refuses a step-up route to an app-only token (idtyp "app", or no scp), whatever its auth_time', async () => {
+    const daemon = (extra: Record<string, unknown>) =>
+      signJwt(
+        key,
+        {
+          aud: API,
+          ...base(),
+          azp: DAEMON,
+          azpacr: '1',
+          oid: '7a2b6cd3-0000-4000-8000-0000000000aa',
+          roles: ['Telemetry.Write.All'],
+          sub: '7a2b6cd3-0000-4000-8000-0000000000aa',
+          auth_time: nowSeconds(),
+          ...extra,
+        },
+        jwtHeader,
+      );
+    expect(await send(daemon({ idtyp: 'app' }), 'POST /system/reboot')).toMatchObject({ status: 403, reason: 'step_up_required' });
+    expect(await send(daemon({}), 'POST /system/reboot')).toMatchObject({ status: 403, reason: 'step_up_required' });
   });
 
   it('allows a v1.0 token (sts.windows.net issuer, appid, App ID URI audience)', async () => {

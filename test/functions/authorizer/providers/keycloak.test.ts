@@ -26,6 +26,7 @@ describe('Keycloak (profile "keycloak")', () => {
       routes: [
         { method: 'GET', path: '/telemetry', scopes: ['telemetry:read'] },
         { method: 'POST', path: '/telemetry', scopes: ['telemetry:write'] },
+        { method: 'POST', path: '/system/reboot', scopes: ['telemetry:write'], maxAuthAgeSeconds: 300 },
       ],
     });
   });
@@ -78,6 +79,31 @@ describe('Keycloak (profile "keycloak")', () => {
       sid: undefined,
     });
     expect(await send(service, 'POST /telemetry')).toMatchObject({ status: 200, reason: 'allow' });
+  });
+
+  it("allows a step-up route to a user's token by a recent auth_time, and refuses one without auth_time", async () => {
+    const scope = 'openid profile telemetry:write';
+    expect(await send(access({ scope }), 'POST /system/reboot')).toMatchObject({ status: 200, reason: 'allow' });
+    expect(await send(access({ scope, auth_time: undefined, iat: nowSeconds() - 1 }), 'POST /system/reboot')).toMatchObject({
+      status: 403,
+      reason: 'step_up_required',
+    });
+  });
+
+  it('refuses a step-up route to a service-account token, even when it carries an auth_time', async () => {
+    const service = access({
+      azp: 'ingest-service',
+      sub: '9b1c7d2e-4f3a-4b5c-8d6e-7f8a9b0c1d2e',
+      preferred_username: 'service-account-ingest-service',
+      client_id: 'ingest-service',
+      scope: 'profile email telemetry:write',
+      auth_time: nowSeconds(),
+      sid: undefined,
+    });
+    expect(await send(service, 'POST /system/reboot')).toMatchObject({ status: 403, reason: 'step_up_required' });
+    // The client_id claim of the service_account scope alone marks it too.
+    const unnamed = access({ azp: 'ingest-service', client_id: 'ingest-service', scope: 'telemetry:write', auth_time: nowSeconds() });
+    expect(await send(unnamed, 'POST /system/reboot')).toMatchObject({ status: 403, reason: 'step_up_required' });
   });
 
   it('refuses the Keycloak ID token (typ claim "ID") with 401 invalid_token.token_use', async () => {

@@ -26,6 +26,7 @@ describe('Okta (profile "okta")', () => {
       routes: [
         { method: 'GET', path: '/telemetry', scopes: ['telemetry:read'] },
         { method: 'POST', path: '/telemetry', scopes: ['telemetry:write'] },
+        { method: 'POST', path: '/system/reboot', scopes: ['telemetry:write'], maxAuthAgeSeconds: 300 },
       ],
     });
   });
@@ -64,6 +65,24 @@ describe('Okta (profile "okta")', () => {
   it('allows a client-credentials token (no uid, sub = the client)', async () => {
     const machine = access({ cid: SERVICE, sub: SERVICE, uid: undefined, auth_time: undefined, scp: ['telemetry:write'] });
     expect(await send(machine, 'POST /telemetry')).toMatchObject({ status: 200, reason: 'allow' });
+  });
+
+  it('allows a step-up route only by a recent auth_time, never by a fresh iat alone', async () => {
+    const scp = ['openid', 'telemetry:write'];
+    expect(await send(access({ scp }), 'POST /system/reboot')).toMatchObject({ status: 200, reason: 'allow' });
+    // A token without auth_time, issued a second ago (a refresh): iat is no authentication.
+    expect(await send(access({ scp, auth_time: undefined, iat: nowSeconds() - 1 }), 'POST /system/reboot')).toMatchObject({
+      status: 403,
+      reason: 'step_up_required',
+    });
+  });
+
+  it('refuses a step-up route to a client-credentials token (no uid), even with an auth_time', async () => {
+    const machine = access({ cid: SERVICE, sub: SERVICE, uid: undefined, auth_time: nowSeconds(), scp: ['telemetry:write'] });
+    expect(await send(machine, 'POST /system/reboot')).toMatchObject({ status: 403, reason: 'step_up_required' });
+    // Without the sub = client rule, its missing uid alone gives it away.
+    const named = access({ cid: SERVICE, sub: 'ingest-job', uid: undefined, auth_time: nowSeconds(), scp: ['telemetry:write'] });
+    expect(await send(named, 'POST /system/reboot')).toMatchObject({ status: 403, reason: 'step_up_required' });
   });
 
   it('refuses the Okta ID token with 401 invalid_token.token_use', async () => {
