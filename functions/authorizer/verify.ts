@@ -9,7 +9,7 @@ import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { checkAccessTokenAnswer, type Introspector, introspectingIssuerFor } from './introspection';
 import type { KeySources, KeyStore } from './key-store';
 import { clientCredentialsMarker, PROFILES } from './profiles';
-import { grantedScopes, readScopes, scopeClaimOf } from './scopes';
+import { readScopes, scopeClaimOf } from './scopes';
 import { decodeJwt, looksLikeJwt } from './token';
 
 /** A token that passed every check, with what the decision needs of it. */
@@ -210,14 +210,16 @@ export class TokenVerifier {
     checkAudience(payload.aud, issuer.audience);
     const clientId = clientOf(payload, issuer.clientClaims);
     checkClient(issuer, clientId);
+    // One claim grants the scopes: the first of the issuer's list the token carries.
+    const scopeClaim = scopeClaimOf(payload, issuer.scopeClaims);
     return {
       issuer,
       kid,
       alg,
       sub: optionalString(payload, 'sub'),
       clientId,
-      scopes: grantedScopes(payload, issuer.scopeClaims),
-      scopeClaim: scopeClaimOf(payload, issuer.scopeClaims),
+      scopes: scopeClaim === undefined ? [] : readScopes(payload, scopeClaim),
+      scopeClaim,
       authTime: userAuthTime(issuer, payload, clientId),
       exp,
       cnf: confirmation(payload),
