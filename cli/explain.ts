@@ -32,6 +32,8 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   step_up_required:
     'the route asks for a recent user authentication (maxAuthAgeSeconds, read from auth_time) that this token does not show (403; RFC 9470 insufficient_user_authentication): authenticate again',
   no_route: 'no configured route matches the request (403): check the method and the path, or add the route',
+  over_deny:
+    'the token satisfies the route, but no exact cached policy exists for the routes it satisfies, and the route accepts over-deny (acceptOverDeny) (403): see scopegate verify',
   'invalid_token.missing': 'no Authorization value (401)',
   'invalid_token.scheme': 'the Authorization scheme is not Bearer (401)',
   'invalid_token.too_large': 'the Authorization value is larger than maxTokenBytes (401): too many scopes or claims in the token',

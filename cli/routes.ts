@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Enforcement } from '../functions/authorizer/config';
+import { type Enforcement, Unrouted } from '../functions/authorizer/config';
 import { compilePolicy, renderPolicy } from '../functions/authorizer/policy';
 import { parseRouteTemplate } from '../functions/authorizer/routes';
 import { satisfiesAnyOf } from '../functions/authorizer/scopes';
@@ -84,23 +84,31 @@ export async function routesCommand(argv: string[], out: (text: string) => void 
     ...(r.enforcement ? { enforcement: r.enforcement } : {}),
   }));
   let policyBytes: number | undefined;
-  let inexact: { kind: string; pattern: string }[] = [];
+  let overDenied: string[] = [];
   if (typeof values.scopes === 'string') {
     const granted = new Set(values.scopes.split(/\s+/).filter((s) => s.length > 0));
     const verdicts = routes.map((r) => allowed(r, granted));
     lines.forEach((line, i) => {
       line.decision = verdicts[i] ? 'allow' : 'deny';
     });
+    // A document imported as the API (SpecRestApi) makes API Gateway's resources the route table.
     const compiled = compilePolicy(
       routes.map((r) => ({ method: r.method, template: parseRouteTemplate(r.path) })),
       (i) => verdicts[i] === true,
+      { unrouted: Unrouted.UNREACHABLE },
     );
     policyBytes = Buffer.byteLength(JSON.stringify(renderPolicy(compiled, SIZING_ARN_PREFIX)), 'utf8');
-    inexact = compiled.inexact;
+    overDenied = compiled.overDenied.map((i) => `${routes[i]?.method} ${routes[i]?.path}`);
   }
 
   if (values.json) {
-    out(JSON.stringify({ routes: lines, ...(policyBytes !== undefined ? { policyBytes, inexact } : {}) }, null, 2));
+    out(
+      JSON.stringify(
+        { routes: lines, ...(policyBytes !== undefined ? { policyBytes, exact: overDenied.length === 0, overDenied } : {}) },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const methodWidth = Math.max(6, ...lines.map((l) => l.method.length));
@@ -121,8 +129,10 @@ export async function routesCommand(argv: string[], out: (text: string) => void 
     );
     if (lines.some((l) => l.decision === 'deny' && l.enforcement === 'report-only'))
       text.push('A report-only route that would deny lets the request through (policy for that request only) and logs the decision.');
-    if (inexact.length > 0)
-      text.push(`The policy is inexact for ${inexact.length} pattern(s): ${inexact.map((x) => `${x.kind} ${x.pattern}`).join(', ')}.`);
+    if (overDenied.length > 0)
+      text.push(
+        `No exact cached policy exists for this token: it would over-deny ${overDenied.join(', ')}; the authorizer answers it with a policy for each request alone (docs/proof.md).`,
+      );
   }
   out(text.join('\n'));
   return 0;

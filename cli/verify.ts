@@ -11,8 +11,8 @@ Proves, over every request path of the API and stage, that the policy the author
 compiles for each set of routes a token can satisfy
   1. allows every request of those routes (complete),
   2. allows no request that a route the token does not satisfy governs (sound),
-  3. allows no request that no route governs (unrouted), beyond what the compiler itself
-     reports as inexact (each such report is confirmed with an example request).
+  3. allows no request that no route governs (unrouted), unless the configuration says
+     such requests cannot reach the authorizer ("unrouted": "unreachable").
 A failure prints a shortest counterexample request. See docs/proof.md for the model.
 
 Options:
@@ -61,10 +61,12 @@ export function formatReport(report: ProofReport, routeCount: number): string {
     lines.push(`${c.proven ? 'proven' : 'FAILED'}  token: ${tokenText(c)}`);
     lines.push(`        satisfies: ${c.satisfied.length > 0 ? c.satisfied.join(', ') : '(no route)'}`);
     for (const x of c.counterexamples) lines.push(`        ${x.property}: ${x.detail}`);
-    for (const x of c.inexact) {
-      lines.push(
-        `        reported inexact (${x.kind}) ${x.pattern}: ${x.witness ? `e.g. ${x.witness}` : 'no request of this pattern is concerned'}`,
-      );
+    if (c.answer !== 'cached') {
+      const how =
+        c.answer === 'single-request'
+          ? 'no exact cached policy: the (uncached) authorizer answers each request alone'
+          : 'over-deny accepted (acceptOverDeny): the decision follows the cached policy';
+      lines.push(`        ${how}${c.overDenied[0] ? `, e.g. ${c.overDenied[0].request} is denied` : ''}`);
     }
   }
   lines.push('');
@@ -84,7 +86,8 @@ export function reportJson(report: ProofReport): Record<string, unknown> {
       satisfied: c.satisfied,
       proven: c.proven,
       counterexamples: c.counterexamples,
-      inexact: c.inexact,
+      answer: c.answer,
+      overDenied: c.overDenied,
       token: c.token,
     })),
     coverage: report.coverage,
@@ -113,6 +116,7 @@ export async function verifyCommand(argv: string[], out: (text: string) => void 
     return 2;
   }
   let parsed: AuthorizerConfig;
+  let explicitTtl = false;
   try {
     let raw: unknown;
     try {
@@ -124,11 +128,18 @@ export async function verifyCommand(argv: string[], out: (text: string) => void 
       throw new Error(`not valid JSON${at ? ` (at ${at})` : ''}`);
     }
     parsed = readRouteConfig(raw);
+    explicitTtl = isJsonObject(raw) && raw.policyCacheTtlSeconds !== undefined;
   } catch (error) {
     out(`scopegate verify: ${openapi ?? config}: ${(error as Error).message}`);
     return 2;
   }
-  const report = proveRouteTable(parsed.routes, { policyCacheTtlSeconds: parsed.policyCacheTtlSeconds, ...(compile ? { compile } : {}) });
+  const report = proveRouteTable(parsed.routes, {
+    policyCacheTtlSeconds: parsed.policyCacheTtlSeconds,
+    unrouted: parsed.unrouted,
+    // Only a configuration that says it is uncached may go without exact cached policies.
+    uncached: explicitTtl && parsed.policyCacheTtlSeconds === 0,
+    ...(compile ? { compile } : {}),
+  });
   out(values.json ? JSON.stringify(reportJson(report), null, 2) : formatReport(report, parsed.routes.length));
   return report.proven ? 0 : 1;
 }

@@ -10,14 +10,18 @@ import { Construct } from 'constructs';
 import {
   type AuthorizerConfig,
   type AuthorizerConfigDocument,
+  DEFAULT_ROUTE_PATH,
   Enforcement,
+  type HttpMethod,
   parseConfig,
   type RouteDocument,
+  Unrouted,
 } from '../functions/authorizer/config';
 import type { ProfileName } from '../functions/authorizer/profiles';
+import { parseRouteTemplate } from '../functions/authorizer/routes';
 import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
 import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../functions/shared/openapi';
-import { routeTableProofErrors } from '../proof/prove';
+import { proveRouteTable, routeTableProofErrors } from '../proof/prove';
 import { type CognitoUserPoolIssuer, resolveIssuer } from './cognito-issuer';
 import { scopegateFunction } from './node-function';
 
@@ -75,7 +79,10 @@ export interface ScopeAuthorizerIssuer {
   readonly scopeClaim?: string | string[];
 }
 
-export { Enforcement };
+export { Enforcement, Unrouted };
+
+/** The source of a route whose method this construct created (so API Gateway's resources are the table's). */
+const CREATED = 'created';
 
 /** What kind of API Gateway authorizer guards a REST API (HTTP APIs always get a payload 2.0 Lambda authorizer). */
 export enum AuthorizerMode {
@@ -165,6 +172,17 @@ export interface ScopeAuthorizerProps {
    * @default false
    */
   readonly tracing?: boolean;
+  /**
+   * Whether a request no route of the table matches can reach the authorizer (and so a policy
+   * API Gateway cached for its token). `UNREACHABLE` when API Gateway's resources are exactly
+   * the route table: the construct created every method itself (`addMethod`, `specRestApi`,
+   * `addHttpRoutes`). `DENY` otherwise (routes declared with `addRoutes` or
+   * `addRoutesFromOpenApi` for an imported API, which may have other resources): every
+   * policy then denies such requests, which some route tables cannot have cached exactly
+   * (the construct then deploys the authorizer uncached, with a warning).
+   * @default - UNREACHABLE when every route was created by this construct, else DENY
+   */
+  readonly unrouted?: Unrouted;
 }
 
 /** Largest value of an SSM String parameter, in bytes, per tier. */
@@ -197,6 +215,13 @@ export interface ScopeRequirement {
    * @default - the authorizer's `enforcement`
    */
   readonly enforcement?: Enforcement;
+  /**
+   * Where no exact cached policy exists for a token (`scopegate verify` names the cases), let
+   * its cached policy deny this route's requests, and the decision deny them too (reason
+   * `over_deny`), instead of deploying the authorizer uncached.
+   * @default false
+   */
+  readonly acceptOverDeny?: boolean;
 }
 
 /** What {@link ScopeAuthorizer.addMethod} records besides the API Gateway method. */
@@ -284,6 +309,7 @@ export class ScopeAuthorizer extends Construct {
   private readonly props: ScopeAuthorizerProps;
   private readonly requestedCacheTtlSeconds: number;
   private guarded: GuardedApi | undefined;
+  private exactness: { key: string; reason: string | undefined } | undefined;
   private restAuthorizer: apigw.IAuthorizer | undefined;
   private httpAuthorizer: HttpLambdaAuthorizer | undefined;
   private readonly deployments: apigw.Deployment[] = [];
@@ -332,7 +358,50 @@ export class ScopeAuthorizer extends Construct {
    * is report-only (a cached policy would hide later requests from the decision log).
    */
   get cacheTtlSeconds(): number {
-    return this.routes.some((r) => this.enforcementOf(r) === Enforcement.REPORT_ONLY) ? 0 : this.requestedCacheTtlSeconds;
+    if (this.routes.some((r) => this.enforcementOf(r) === Enforcement.REPORT_ONLY)) return 0;
+    return this.noExactPolicy() === undefined ? this.requestedCacheTtlSeconds : 0;
+  }
+
+  /** Whether requests no route matches can reach the authorizer (see {@link ScopeAuthorizerProps.unrouted}). */
+  get unrouted(): Unrouted {
+    if (this.props.unrouted !== undefined) return this.props.unrouted;
+    return this.routes.length > 0 && this.routes.every((r) => r.source === CREATED) ? Unrouted.UNREACHABLE : Unrouted.DENY;
+  }
+
+  /**
+   * Why no exact cached policy exists for some token of this route table (a witness from
+   * the proof), or `undefined` when every route set has one, the requested TTL is 0, or the
+   * API is an HTTP API (whose answers are per route). Memoized per table.
+   */
+  private noExactPolicy(): string | undefined {
+    if (this.requestedCacheTtlSeconds === 0 || this.guarded?.kind === 'http') return undefined;
+    const key = `${this.routes.length}|${this.unrouted}`;
+    if (this.exactness?.key === key) return this.exactness.reason;
+    let reason: string | undefined;
+    try {
+      const routes = this.routeTable()
+        .filter((r) => r.path !== DEFAULT_ROUTE_PATH)
+        .map((r) => ({
+          method: r.method as HttpMethod | '*',
+          path: r.path,
+          template: parseRouteTemplate(r.path),
+          scopes: r.scopes ?? [],
+          anyOf: r.anyOf,
+          maxAuthAgeSeconds: r.maxAuthAgeSeconds,
+          acceptOverDeny: r.acceptOverDeny,
+        }));
+      const report = proveRouteTable(routes, { policyCacheTtlSeconds: this.requestedCacheTtlSeconds, unrouted: this.unrouted });
+      const failed = report.cases.find((c) => !c.proven && !c.compilerExact && c.counterexamples.every((x) => x.property !== 'sound'));
+      const example = failed?.counterexamples[0];
+      if (failed && example) {
+        const scopes = failed.token.scopes.length > 0 ? failed.token.scopes.join(' ') : 'no scope';
+        reason = `no exact cached policy exists for a token with ${scopes} (${example.property}: ${example.detail})`;
+      }
+    } catch {
+      // An invalid path: validate() reports it.
+    }
+    this.exactness = { key, reason };
+    return reason;
   }
 
   /**
@@ -349,7 +418,7 @@ export class ScopeAuthorizer extends Construct {
       authorizer,
       authorizationType: apigw.AuthorizationType.CUSTOM,
     });
-    const row = this.record(httpMethod, resource.path, options, 'addMethod');
+    const row = this.record(httpMethod, resource.path, options, CREATED);
     this.methods.push(method);
     for (const deployment of this.deployments) {
       deployment.node.addDependency(method);
@@ -411,7 +480,7 @@ export class ScopeAuthorizer extends Construct {
       sourceArn: Stack.of(api).formatArn({ service: 'execute-api', resource: api.restApiId, resourceName: 'authorizers/*' }),
     });
     api.latestDeployment?.addToLogicalId({ scopegateDocument: body });
-    for (const route of routes) this.record(route.method, route.path, route, 'openapi');
+    for (const route of routes) this.record(route.method, route.path, route, CREATED);
     return api;
   }
 
@@ -450,7 +519,7 @@ export class ScopeAuthorizer extends Construct {
       });
     }
     const methods = options.methods ?? [apigwv2.HttpMethod.ANY];
-    for (const method of methods) this.record(method, options.path, options, 'addHttpRoutes');
+    for (const method of methods) this.record(method, options.path, options, CREATED);
     return api.addRoutes({ path: options.path, methods, integration: options.integration, authorizer: this.httpAuthorizer });
   }
 
@@ -469,6 +538,7 @@ export class ScopeAuthorizer extends Construct {
       routes: this.routeTable(),
       clockToleranceSeconds: (this.props.clockTolerance ?? Duration.seconds(30)).toSeconds(),
       policyCacheTtlSeconds: this.cacheTtlSeconds,
+      unrouted: this.unrouted,
     };
     if (this.props.enforcement === Enforcement.REPORT_ONLY) config.enforcement = Enforcement.REPORT_ONLY;
     return config;
@@ -516,6 +586,7 @@ export class ScopeAuthorizer extends Construct {
     if (requirement.maxAuthAge !== undefined) row.maxAuthAgeSeconds = requirement.maxAuthAge.toSeconds();
     if (requirement.enforcement !== undefined && requirement.enforcement !== (this.props.enforcement ?? Enforcement.ENFORCE))
       row.enforcement = requirement.enforcement;
+    if (requirement.acceptOverDeny === true) row.acceptOverDeny = true;
     this.routes.push({ ...row, source });
     return row;
   }
@@ -693,6 +764,15 @@ export class ScopeAuthorizer extends Construct {
     // The policies of this route table, proven exact over every request (docs/proof.md).
     // HTTP API events get single-request policies, which the proof does not concern.
     if (this.guarded?.kind !== 'http') errors.push(...routeTableProofErrors(parsed));
+    const uncached = this.noExactPolicy();
+    if (uncached !== undefined) {
+      Annotations.of(this).addWarningV2(
+        'scopegate:uncached',
+        `deployed with authorizer cache TTL 0 instead of ${this.requestedCacheTtlSeconds} s: ${uncached}. ` +
+          'A cached policy must be exact or absent (docs/proof.md): set unrouted to UNREACHABLE if API Gateway has no resource beyond the route table, ' +
+          'or acceptOverDeny on the route named, to keep the cache',
+      );
+    }
     if (this.routes.length === 0) {
       Annotations.of(this).addWarningV2(
         'scopegate:noRoutes',

@@ -1,5 +1,5 @@
-import { HTTP_METHODS } from '../functions/authorizer/config';
-import { type CompiledPolicy, compilePolicy, type PolicyInexactness, type PolicyRoute, renderPolicy } from '../functions/authorizer/policy';
+import { HTTP_METHODS, Unrouted } from '../functions/authorizer/config';
+import { type CompiledPolicy, type CompileOptions, compilePolicy, type PolicyRoute, renderPolicy } from '../functions/authorizer/policy';
 import { Alphabet, LazyDfa, PatternSet } from './automaton';
 import { enumerateRouteSets, type ProofRoute, type RouteSet, requirementsOf, type TokenModel } from './route-sets';
 import { Router } from './routing';
@@ -15,11 +15,9 @@ export type { ProofRoute, RouteSet, TokenModel } from './route-sets';
  *
  * - `complete`: every canonical request of a satisfied route is allowed;
  * - `sound`: no request governed by a route the token does not satisfy is allowed;
- * - `unrouted`: no request that no route governs is allowed, except inside a pattern the
- *   compiler reports as `unrouted_allowed`.
+ * - `unrouted`: under `unrouted: deny`, no request that no route governs is allowed.
  *
- * A `complete` failure inside a pattern the compiler reports as `over_deny` is excused the
- * same way. Each reported inexactness is confirmed with a witness, or said to be unseen.
+ * Nothing the compiler says of its own policy excuses a failure.
  */
 
 /** Which property a counterexample breaks. */
@@ -36,19 +34,27 @@ export interface Counterexample {
   detail: string;
 }
 
-/** An inexactness the compiler reported, and a request that shows it. */
-export interface ConfirmedInexactness extends PolicyInexactness {
-  /** A shortest request in the pattern that the inexactness concerns; absent when there is none. */
-  witness?: string;
-}
+/**
+ * What the authorizer answers a token of a route set with: its whole-API policy (`cached`:
+ * it must be exact); that policy with over-denied requests of routes that accept it
+ * (`accepted-over-deny`: the decision denies them too); or, when the compiler found no exact
+ * policy and the configuration is uncached, a policy for each request alone (`single-request`:
+ * nothing is reused, so only safety is asked of the whole-API policy).
+ */
+export type CaseAnswer = 'cached' | 'accepted-over-deny' | 'single-request';
 
 /** The proof for one set of satisfied routes. */
 export interface ProofCase {
   /** The satisfied routes, `METHOD /path`. */
   satisfied: string[];
   proven: boolean;
+  /** Failures: requests the policy gets wrong where it must not. */
   counterexamples: Counterexample[];
-  inexact: ConfirmedInexactness[];
+  /** Requests the policy denies although the token satisfies their route, where that is allowed (`answer` says why). */
+  overDenied: Counterexample[];
+  /** Whether the compiler said its policy is exact (the proof decides for itself). */
+  compilerExact: boolean;
+  answer: CaseAnswer;
   /** A token that satisfies exactly these routes. */
   token: TokenModel;
 }
@@ -68,7 +74,11 @@ export interface ProofReport {
 }
 
 /** A policy compiler, as the authorizer calls it. */
-export type PolicyCompiler = (routes: readonly PolicyRoute[], isAllowed: (index: number) => boolean) => CompiledPolicy;
+export type PolicyCompiler = (
+  routes: readonly PolicyRoute[],
+  isAllowed: (index: number) => boolean,
+  options: CompileOptions,
+) => CompiledPolicy;
 
 /** Options of {@link proveRouteTable}. */
 export interface ProofOptions {
@@ -80,6 +90,13 @@ export interface ProofOptions {
   maxCounterexamples?: number;
   /** The policy compiler under proof. Default the authorizer's `compilePolicy` (tests inject faults here). */
   compile?: PolicyCompiler;
+  /** Whether requests no route matches reach the authorizer. Default `deny`. */
+  unrouted?: Unrouted;
+  /**
+   * The authorizer is uncached (`policyCacheTtlSeconds` 0): a route set without an exact
+   * policy is answered one request at a time, and is not a failure. Default false.
+   */
+  uncached?: boolean;
 }
 
 /** Any concrete ARN prefix: the proof is about what follows it. */
@@ -185,6 +202,8 @@ interface CaseInput {
   satisfied: boolean[];
   token: TokenModel;
   compiled: CompiledPolicy;
+  unrouted: Unrouted;
+  uncached: boolean;
 }
 
 const ALLOW = 1;
@@ -220,14 +239,16 @@ function proveCase(
     }
     return v === 2;
   };
-  const inexactAt = (p: number, kind: PolicyInexactness['kind']): number[] => {
-    const tags = graph.policyDfa.accepting[p] as number[];
-    return compiled.inexact.flatMap((x, i) => (x.kind === kind && tags.includes(globIds.get(x.pattern) as number) ? [i] : []));
-  };
 
   const counterexamples: Counterexample[] = [];
+  const overDenied: Counterexample[] = [];
   const found = new Set<string>();
   const count = { complete: 0, sound: 0, unrouted: 0 };
+  // The compiler's own claim decides only what the authorizer answers with (authorize.ts):
+  // an inexact policy is returned when its over-denials are accepted, or not at all when the
+  // authorizer is uncached. Whether that answer is right is decided here.
+  const accepted = !compiled.exact && compiled.overDenied.every((i) => routes[i]?.acceptOverDeny === true);
+  const answer: CaseAnswer = compiled.exact ? 'cached' : accepted ? 'accepted-over-deny' : input.uncached ? 'single-request' : 'cached';
   const report = (property: ProofProperty, route: number, node: number) => {
     const key = `${property} ${route}`;
     if (found.has(key) || count[property] >= max) return;
@@ -235,9 +256,16 @@ function proveCase(
     count[property]++;
     const r = routes[route];
     const request = graph.spell(node);
-    counterexamples.push({ request, property, ...(r ? { route: routeName(r) } : {}), detail: explain(property, request, r, input.token) });
+    const x: Counterexample = {
+      request,
+      property,
+      ...(r ? { route: routeName(r) } : {}),
+      detail: explain(property, request, r, input.token),
+    };
+    const excused =
+      property === 'complete' && (answer === 'single-request' || (answer === 'accepted-over-deny' && r?.acceptOverDeny === true));
+    (excused ? overDenied : counterexamples).push(x);
   };
-  const inexactWitness: (string | undefined)[] = compiled.inexact.map(() => undefined);
 
   // Nodes are in breadth-first order: the first node to break a property is a shortest witness.
   for (let node = 0; node < graph.size; node++) {
@@ -245,26 +273,17 @@ function proveCase(
     if (!rv.request) continue;
     const p = graph.policy[node] as number;
     const allowed = permitted(p);
-    if (!allowed && rv.canonical >= 0 && satisfied[rv.canonical]) {
-      const excusedBy = inexactAt(p, 'over_deny');
-      if (excusedBy.length === 0) report('complete', rv.canonical, node);
-      for (const i of excusedBy) inexactWitness[i] ??= graph.spell(node);
-    }
+    if (!allowed && rv.canonical >= 0 && satisfied[rv.canonical]) report('complete', rv.canonical, node);
     if (allowed && rv.governed >= 0 && !satisfied[rv.governed]) report('sound', rv.governed, node);
-    if (allowed && rv.governed < 0) {
-      const excusedBy = inexactAt(p, 'unrouted_allowed');
-      if (excusedBy.length === 0) report('unrouted', -1, node);
-      for (const i of excusedBy) inexactWitness[i] ??= graph.spell(node);
-    }
+    if (allowed && rv.governed < 0 && input.unrouted === Unrouted.DENY) report('unrouted', -1, node);
   }
   return {
     satisfied: routes.flatMap((route, i) => (satisfied[i] ? [routeName(route)] : [])),
     proven: counterexamples.length === 0,
     counterexamples,
-    inexact: compiled.inexact.map((x, i) => {
-      const witness = inexactWitness[i];
-      return witness === undefined ? { ...x } : { ...x, witness };
-    }),
+    overDenied,
+    compilerExact: compiled.exact,
+    answer,
     token: input.token,
   };
 }
@@ -276,13 +295,21 @@ function proveCase(
 export function proveRouteSets(
   routes: readonly ProofRoute[],
   sets: readonly RouteSet[],
-  options: Pick<ProofOptions, 'compile' | 'maxCounterexamples'> = {},
+  options: Pick<ProofOptions, 'compile' | 'maxCounterexamples' | 'unrouted' | 'uncached'> = {},
 ): { cases: ProofCase[]; states: number } {
   const compile = options.compile ?? compilePolicy;
-  const inputs: CaseInput[] = sets.map((set) => ({ ...set, compiled: compile(routes, (i) => set.satisfied[i] === true) }));
+  const unrouted = options.unrouted ?? Unrouted.DENY;
+  const uncached = options.uncached ?? false;
+  const mayOverDeny = (i: number) => routes[i]?.acceptOverDeny === true;
+  const inputs: CaseInput[] = sets.map((set) => ({
+    ...set,
+    unrouted,
+    uncached,
+    compiled: compile(routes, (i) => set.satisfied[i] === true, { unrouted, mayOverDeny }),
+  }));
   const perCase = inputs.map((input) => {
     const { allow, deny } = patterns(input.compiled);
-    return [...allow, ...deny, ...input.compiled.inexact.map((x) => x.pattern)];
+    return [...allow, ...deny];
   });
   // One alphabet for the whole proof: the table's characters and every pattern's.
   const literals: string[] = [...HTTP_METHODS];
@@ -332,12 +359,14 @@ export function proveRouteTable(table: readonly ProofRoute[], options: ProofOpti
  * construct, which fails synth on any.
  */
 export function routeTableProofErrors(
-  config: { routes: readonly ProofRoute[]; policyCacheTtlSeconds: number },
+  config: { routes: readonly ProofRoute[]; policyCacheTtlSeconds: number; unrouted?: Unrouted },
   options: Pick<ProofOptions, 'compile'> & { max?: number } = {},
 ): string[] {
   const max = options.max ?? 10;
   const report = proveRouteTable(config.routes, {
     policyCacheTtlSeconds: config.policyCacheTtlSeconds,
+    unrouted: config.unrouted ?? Unrouted.DENY,
+    uncached: config.policyCacheTtlSeconds === 0,
     ...(options.compile ? { compile: options.compile } : {}),
   });
   const errors = new Map<string, string>();

@@ -15,6 +15,8 @@ export interface ProofRoute extends PolicyRoute {
   /** Alternatives: any one set, all of its scopes. */
   anyOf?: readonly (readonly string[])[] | undefined;
   maxAuthAgeSeconds?: number | undefined;
+  /** The configuration accepts that a cached policy over-deny this route where no exact one exists. */
+  acceptOverDeny?: boolean | undefined;
 }
 
 /** A token as far as route satisfaction goes. */

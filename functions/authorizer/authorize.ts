@@ -6,7 +6,15 @@ import type { JwksUriResolver } from './discovery';
 import type { Introspector } from './introspection';
 import type { KeyStore } from './key-store';
 import { parseMethodArn } from './method-arn';
-import { type CompiledPolicy, compilePolicy, type PolicyDocument, type PolicyRoute, renderPolicy, singleRequestPolicy } from './policy';
+import {
+  type CompiledPolicy,
+  compilePolicy,
+  type PolicyDocument,
+  type PolicyRoute,
+  patternsAllow,
+  renderPolicy,
+  singleRequestPolicy,
+} from './policy';
 import { parseRouteTemplate, resolveRoute } from './routes';
 import { missingAnyOf, missingScopes, satisfiesAnyOf, scopeKey } from './scopes';
 import { type RequestBinding, SenderConstraintChecker } from './sender-constraint';
@@ -45,6 +53,11 @@ export interface DecisionRecord {
    */
   enforced?: boolean;
   policyBytes?: number;
+  /**
+   * When the token's whole-API policy is not exact: the routes it over-denies (`METHOD /path`),
+   * and whether it was returned (their over-deny accepted) or replaced by a policy for this
+   * request alone (`single-request`).
+   */
   policyInexact?: string[];
   detail?: string;
   latencyMs: number;
@@ -120,6 +133,8 @@ export class Authorizer {
   /** Route index by the raw `routeKey` of an event, memoized. */
   private readonly routeKeys = new BoundedMap<string, number>(MAX_MEMO);
   private readonly anyReportOnly: boolean;
+  /** Per compiler route, whether the configuration accepts its over-deny. */
+  private readonly mayOverDeny: (index: number) => boolean;
 
   constructor(options: AuthorizerOptions) {
     this.config = options.config;
@@ -130,6 +145,8 @@ export class Authorizer {
     this.stepUp = routes.flatMap((r, i) => (r.maxAuthAgeSeconds === undefined ? [] : [i]));
     this.restIndex = routes.flatMap((r, i) => (r.path === DEFAULT_ROUTE_PATH ? [] : [i]));
     this.restRoutes = this.restIndex.map((i) => routes[i] as RouteConfig);
+    const accepts = this.restIndex.map((i) => (routes[i] as RouteConfig).acceptOverDeny);
+    this.mayOverDeny = (j) => accepts[j] === true;
     routes.forEach((r, i) => {
       this.byRouteKey.set(`${r.method} ${r.template.key}`, i);
     });
@@ -224,10 +241,15 @@ export class Authorizer {
     const asked = typeof target === 'string' ? this.askedRest(target) : this.askedHttp(target.routeArn, target.routeKey);
     const verdicts = this.verdictsFor(token);
     const route = this.config.routes[asked.index];
-    const judgement = judge(route, verdicts[asked.index] === true, token.scopes);
+    let judgement = judge(route, verdicts[asked.index] === true, token.scopes);
     const enforcement: Enforcement = this.anyReportOnly ? (route?.enforcement ?? this.config.enforcement) : Enforcement.ENFORCE;
-    const allowed = judgement.reason === Reason.Allow || enforcement === 'report-only';
+    let allowed = judgement.reason === Reason.Allow || enforcement === 'report-only';
     const policy = this.policyOf(asked, verdicts, allowed, judgement.reason, token);
+    if (policy.overDenies) {
+      // The cached policy denies this request (an accepted over-deny): so does the decision.
+      judgement = OVER_DENY;
+      allowed = false;
+    }
     return {
       outcome: 'policy',
       allowed,
@@ -266,28 +288,60 @@ export class Authorizer {
   }
 
   /**
-   * The policy API Gateway gets. One for this request only: for HTTP APIs (the answer is for
-   * the route only); for a sender-constrained token (no cache may reuse it beyond the request
-   * its proof is bound to); for a would-be deny passed in report-only (nothing else is let
-   * through with it). Else the whole-API policy of the verdicts.
+   * The policy API Gateway gets, which always gives this request the effect decided. One for
+   * this request only: for HTTP APIs (the answer is for the route only); for a
+   * sender-constrained token (no cache may reuse it beyond the request its proof is bound
+   * to); for a would-be deny passed in report-only (nothing else is let through with it); for
+   * a token whose route set has no exact whole-API policy (unless the configuration accepts
+   * the over-deny: then that policy, and the decision follows it). Else the whole-API policy
+   * of the verdicts, exact for every request the token may send.
    */
   private policyOf(asked: Asked, verdicts: readonly boolean[], allowed: boolean, reason: ReasonCode, token: VerifiedToken): RenderedPolicy {
-    if (asked.http || isSenderBound(token) || (allowed && reason !== Reason.Allow)) {
-      const policy = singleRequestPolicy(asked.requestArn, asked.stagePrefix, allowed);
-      // An HTTP API takes `isAuthorized`, not the policy: no size to measure.
-      return { rendered: { policy, bytes: asked.http ? undefined : Buffer.byteLength(JSON.stringify(policy)) }, inexact: NONE_INEXACT };
-    }
-    return this.policyFor(verdicts, asked.stagePrefix);
+    if (asked.http || isSenderBound(token) || (allowed && reason !== Reason.Allow)) return this.single(asked, allowed, NO_NOTE);
+    const whole = this.policyFor(verdicts, asked.stagePrefix);
+    if (!whole.compiled.exact && !whole.accepted) return this.single(asked, allowed, whole.note);
+    // An exact policy gives every routed request its decided effect; what it does with an
+    // unrouted one (under `unreachable`) or in an accepted over-deny has to be looked up.
+    if (whole.compiled.exact && reason !== Reason.NoRoute) return whole;
+    const lets = patternsAllow(whole.compiled, asked.requestArn.slice(asked.stagePrefix.length));
+    if (lets === allowed) return whole;
+    if (allowed) return { ...whole, overDenies: true };
+    return this.withRequestDenied(asked, whole);
+  }
+
+  /** A policy for this request alone. An HTTP API takes `isAuthorized`, not the policy: no size to measure. */
+  private single(asked: Asked, allowed: boolean, note: string[] | undefined): RenderedPolicy {
+    const policy = singleRequestPolicy(asked.requestArn, asked.stagePrefix, allowed);
+    const bytes = asked.http ? undefined : Buffer.byteLength(JSON.stringify(policy));
+    return { rendered: { policy, bytes }, compiled: undefined, accepted: false, note, overDenies: false };
+  }
+
+  /**
+   * The whole-API policy with this request denied too: an unrouted request that reached the
+   * authorizer although the configuration says none can (`unrouted: unreachable`). A path
+   * holding IAM wildcard characters cannot be named alone: then the whole stage is denied.
+   */
+  private withRequestDenied(asked: Asked, whole: RenderedPolicy): RenderedPolicy {
+    if (/[*?]/.test(asked.requestArn)) return this.single(asked, false, whole.note);
+    const statements = whole.rendered.policy.Statement.map((s) => ({ ...s, Resource: [...s.Resource] }));
+    const deny = statements.find((s) => s.Effect === 'Deny');
+    if (deny) deny.Resource.push(asked.requestArn);
+    else statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [asked.requestArn] });
+    const policy: PolicyDocument = { Version: '2012-10-17', Statement: statements };
+    return { ...whole, rendered: { policy, bytes: Buffer.byteLength(JSON.stringify(policy)) } };
   }
 
   /** The whole-API policy for a verdict per route, memoized by verdicts and stage. */
-  private policyFor(verdicts: readonly boolean[], stagePrefix: string): RenderedPolicy {
+  private policyFor(verdicts: readonly boolean[], stagePrefix: string): RenderedPolicy & { compiled: CompiledPolicy } {
     let mask = '';
     for (const i of this.restIndex) mask += verdicts[i] ? '1' : '0';
     let compiled = this.compiled.get(mask);
     if (compiled === undefined) {
       const index = this.restIndex;
-      compiled = compilePolicy(this.restRoutes, (j) => verdicts[index[j] as number] === true);
+      compiled = compilePolicy(this.restRoutes, (j) => verdicts[index[j] as number] === true, {
+        unrouted: this.config.unrouted,
+        mayOverDeny: this.mayOverDeny,
+      });
       this.compiled.set(mask, compiled);
     }
     const renderKey = `${stagePrefix}|${mask}`;
@@ -297,17 +351,32 @@ export class Authorizer {
       rendered = { policy, bytes: Buffer.byteLength(JSON.stringify(policy)) };
       this.rendered.set(renderKey, rendered);
     }
-    return { rendered, inexact: compiled.inexact };
+    if (compiled.exact) return { rendered, compiled, accepted: true, note: undefined, overDenies: false };
+    const accepted = compiled.overDenied.every(this.mayOverDeny);
+    const names = compiled.overDenied.map((j) => {
+      const r = this.restRoutes[j] as RouteConfig;
+      return `${r.method} ${r.path}`;
+    });
+    const note = names.map((name) => `over_deny:${name}${accepted ? '' : ' (single-request policy)'}`);
+    return { rendered, compiled, accepted, note, overDenies: false };
   }
 }
 
-/** A policy and its size in bytes (none for an HTTP API), with what the compiler could not express exactly. */
+/**
+ * A policy and its size in bytes (none for an HTTP API); the compiled whole-API policy it
+ * renders, if it does; what the log says of an inexact one.
+ */
 interface RenderedPolicy {
   rendered: { policy: PolicyDocument; bytes: number | undefined };
-  inexact: CompiledPolicy['inexact'];
+  compiled: CompiledPolicy | undefined;
+  /** The compiled policy is exact, or its over-deny is accepted by the configuration. */
+  accepted: boolean;
+  note: string[] | undefined;
+  /** The policy denies this request although the token satisfies its route (an accepted over-deny). */
+  overDenies: boolean;
 }
 
-const NONE_INEXACT: CompiledPolicy['inexact'] = [];
+const NO_NOTE = undefined;
 
 /** Why a route is allowed or not, with what the token lacks when its scopes fall short. */
 interface Judgement {
@@ -318,6 +387,7 @@ interface Judgement {
 
 const ALLOW: Judgement = { reason: Reason.Allow };
 const NO_ROUTE: Judgement = { reason: Reason.NoRoute };
+const OVER_DENY: Judgement = { reason: Reason.OverDeny };
 const STEP_UP_REQUIRED: Judgement = { reason: Reason.StepUpRequired };
 
 /**
@@ -358,7 +428,6 @@ function recordOf(
   policy: RenderedPolicy,
   latencyMs: number,
 ): DecisionRecord {
-  const inexact = policy.inexact;
   return {
     reason: judgement.reason,
     effect: allowed ? 'allow' : 'deny',
@@ -375,7 +444,7 @@ function recordOf(
     missingScopes: judgement.missingScopes,
     missingAnyOf: judgement.missingAnyOf,
     policyBytes: policy.rendered.bytes,
-    policyInexact: inexact.length > 0 ? inexact.map((x) => `${x.kind}:${x.pattern}`) : undefined,
+    policyInexact: policy.note,
     detail: asked.detail,
     latencyMs,
   };

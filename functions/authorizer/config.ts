@@ -114,6 +114,26 @@ export enum Enforcement {
 export const ENFORCEMENTS: readonly Enforcement[] = Object.values(Enforcement);
 
 /**
+ * Whether a request that no route matches can reach the authorizer, and so its cached policy.
+ */
+export enum Unrouted {
+  /**
+   * It can (an imported API, a `{proxy+}` resource in front of an app that routes itself, a
+   * hand-written configuration): such a request is denied, by the decision and by every
+   * policy returned. The default.
+   */
+  DENY = 'deny',
+  /**
+   * It cannot: API Gateway's resources are exactly the route table (the construct created
+   * them), so API Gateway answers such a request itself and a policy may leave it either way.
+   */
+  UNREACHABLE = 'unreachable',
+}
+
+/** The values of {@link Unrouted}. */
+export const UNROUTED_VALUES: readonly Unrouted[] = Object.values(Unrouted);
+
+/**
  * The HTTP API catch-all route (`routeKey` `$default`), written `{"method": "*", "path":
  * "$default"}`. It has no resource path: REST APIs and the policy compiler never see it.
  */
@@ -135,6 +155,12 @@ export interface RouteConfig {
   maxAuthAgeSeconds: number | undefined;
   /** The route's own `enforcement`, else the configuration's. */
   enforcement: Enforcement;
+  /**
+   * Where no exact cached policy exists for a token, its policy may deny this route's requests
+   * (and the decision then denies them too, reason `over_deny`), instead of the authorizer
+   * answering with a policy for the request alone. Default false.
+   */
+  acceptOverDeny: boolean;
 }
 
 /** A trusted issuer as the configuration document writes it, before validation (see {@link IssuerConfig}). */
@@ -162,6 +188,7 @@ export interface RouteDocument {
   anyOf?: string[][];
   maxAuthAgeSeconds?: number;
   enforcement?: Enforcement;
+  acceptOverDeny?: boolean;
 }
 
 /**
@@ -176,6 +203,7 @@ export interface AuthorizerConfigDocument {
   policyCacheTtlSeconds?: number;
   minRsaBits?: number;
   enforcement?: Enforcement;
+  unrouted?: Unrouted;
   jwks?: { maxBytes?: number; timeoutMs?: number; minRefetchIntervalSeconds?: number; maxAgeSeconds?: number };
 }
 
@@ -197,6 +225,8 @@ export interface AuthorizerConfig {
   minRsaBits: number;
   /** The top-level `enforcement` (default `enforce`); it also governs requests no route matches. */
   enforcement: Enforcement;
+  /** Whether requests no route matches reach the authorizer (default `deny`: they do, and are denied). */
+  unrouted: Unrouted;
   jwks: {
     /** Cap on a JWKS body, in bytes. Default 65536. */
     maxBytes: number;
@@ -385,7 +415,7 @@ function scopeList(value: unknown, field: string, warnings: string[]): string[] 
 
 function parseRoute(value: unknown, field: string, warnings: string[], fallback: Enforcement): RouteConfig {
   assertObject(value, field);
-  rejectUnknown(value, field, ['method', 'path', 'scopes', 'anyOf', 'maxAuthAgeSeconds', 'enforcement']);
+  rejectUnknown(value, field, ['method', 'path', 'scopes', 'anyOf', 'maxAuthAgeSeconds', 'enforcement', 'acceptOverDeny']);
   const rawMethod = str(value.method, `${field}.method`).toUpperCase();
   const method = rawMethod === 'ANY' ? '*' : rawMethod;
   if (method !== '*' && !(HTTP_METHODS as readonly string[]).includes(method)) {
@@ -428,6 +458,7 @@ function parseRoute(value: unknown, field: string, warnings: string[], fallback:
     anyOf,
     maxAuthAgeSeconds,
     enforcement: oneOf(value.enforcement, `${field}.enforcement`, ENFORCEMENTS, fallback),
+    acceptOverDeny: bool(value.acceptOverDeny, `${field}.acceptOverDeny`),
   };
 }
 
@@ -475,6 +506,7 @@ export function parseConfig(raw: unknown): ParsedConfig {
     'minRsaBits',
     'jwks',
     'enforcement',
+    'unrouted',
   ]);
   if (!Array.isArray(raw.issuers) || raw.issuers.length === 0) throw new ConfigError('issuers', 'must be a non-empty list');
   const issuers = raw.issuers.map((item, i) => parseIssuer(item, `issuers[${i}]`, warnings));
@@ -527,6 +559,7 @@ export function parseConfig(raw: unknown): ParsedConfig {
       maxTokenBytes: int(raw.maxTokenBytes, 'maxTokenBytes', 8192, 256, 65536),
       policyCacheTtlSeconds,
       enforcement: topEnforcement,
+      unrouted: oneOf(raw.unrouted, 'unrouted', UNROUTED_VALUES, Unrouted.DENY),
       minRsaBits: int(raw.minRsaBits, 'minRsaBits', 2048, 2048, 16384),
       jwks: {
         maxBytes: int(jwksRaw.maxBytes, 'jwks.maxBytes', 65536, 1024, 1_048_576),

@@ -14,6 +14,9 @@ export interface RouteTemplate {
 }
 
 const LITERAL = /^[A-Za-z0-9._~!$&'()+,;=:@%-]+$/;
+
+/** The deepest resource path accepted: far beyond what APIs use, and what the policy compiler's segment automata hold. */
+export const MAX_TEMPLATE_SEGMENTS = 20;
 const PARAM = /^\{([A-Za-z0-9._-]+)(\+?)\}$/;
 
 /**
@@ -24,6 +27,8 @@ export function parseRouteTemplate(path: string): RouteTemplate {
   if (!path.startsWith('/')) throw new Error(`must start with "/": ${JSON.stringify(path)}`);
   if (path === '/') return { segments: [], key: '/' };
   const raw = path.slice(1).split('/');
+  if (raw.length > MAX_TEMPLATE_SEGMENTS)
+    throw new Error(`has more than ${MAX_TEMPLATE_SEGMENTS} segments: ${JSON.stringify(path.slice(0, 200))}`);
   const segments: TemplateSegment[] = raw.map((part, i) => {
     if (part.length === 0) throw new Error(`has an empty segment: ${JSON.stringify(path)}`);
     const param = PARAM.exec(part);

@@ -1,7 +1,7 @@
 /**
  * Stable reason codes written in every decision log line and counted as metrics.
- * `invalid_token.*` codes become a 401, `insufficient_scope`, `step_up_required` and
- * `no_route` a Deny (403), `keys_unavailable`, `introspection_unavailable`, `config_unavailable` and
+ * `invalid_token.*` codes become a 401, `insufficient_scope`, `step_up_required`,
+ * `no_route` and `over_deny` a Deny (403), `keys_unavailable`, `introspection_unavailable`, `config_unavailable` and
  * `internal_error` a 500.
  */
 export const Reason = {
@@ -9,6 +9,12 @@ export const Reason = {
   InsufficientScope: 'insufficient_scope',
   StepUpRequired: 'step_up_required',
   NoRoute: 'no_route',
+  /**
+   * The token satisfies the route, but no exact cached policy exists for what it satisfies, and
+   * the configuration accepts that this route's requests be denied (`acceptOverDeny`): the
+   * decision follows the policy API Gateway caches.
+   */
+  OverDeny: 'over_deny',
   Missing: 'invalid_token.missing',
   Scheme: 'invalid_token.scheme',
   TooLarge: 'invalid_token.too_large',
@@ -55,7 +61,11 @@ export type InvalidTokenReason = Extract<ReasonCode, `invalid_token.${string}`>;
  */
 export function outcomeOf(reason: ReasonCode): 'policy' | 'unauthorized' | 'error' {
   if (reason.startsWith('invalid_token.')) return 'unauthorized';
-  return reason === Reason.Allow || reason === Reason.InsufficientScope || reason === Reason.StepUpRequired || reason === Reason.NoRoute
+  return reason === Reason.Allow ||
+    reason === Reason.InsufficientScope ||
+    reason === Reason.StepUpRequired ||
+    reason === Reason.NoRoute ||
+    reason === Reason.OverDeny
     ? 'policy'
     : 'error';
 }

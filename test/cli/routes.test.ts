@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../cli/main';
 import { SIZING_ARN_PREFIX } from '../../cli/routes';
+import { Unrouted } from '../../functions/authorizer/config';
 import { compilePolicy, renderPolicy } from '../../functions/authorizer/policy';
 import { parseRouteTemplate } from '../../functions/authorizer/routes';
 
@@ -62,6 +63,7 @@ describe('scopegate routes', () => {
       compilePolicy(
         readOnly.routes.map((r: { method: 'GET'; path: string }) => ({ method: r.method, template: parseRouteTemplate(r.path) })),
         (i) => verdicts[i] === true,
+        { unrouted: Unrouted.UNREACHABLE },
       ),
       SIZING_ARN_PREFIX,
     );

@@ -63,7 +63,7 @@ describe('scopegate verify', () => {
         { method: 'GET', path: '/users/admin', scopes: ['admin:read'] },
       ],
     });
-    const withoutDenies: PolicyCompiler = (routes, isAllowed) => ({ ...compilePolicy(routes, isAllowed), deny: [] });
+    const withoutDenies: PolicyCompiler = (routes, isAllowed, options) => ({ ...compilePolicy(routes, isAllowed, options), deny: [] });
     const lines: string[] = [];
     const code = await verifyCommand(['--config', config], (t) => lines.push(t), withoutDenies);
     expect(code).toBe(1);

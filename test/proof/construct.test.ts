@@ -31,7 +31,9 @@ describe('ScopeAuthorizer runs the policy proof at synth', () => {
 
   it('fails synth naming the request, the route and the token when the compiler drops its Deny statements', () => {
     const real = policy.compilePolicy;
-    jest.spyOn(policy, 'compilePolicy').mockImplementation((routes, isAllowed) => ({ ...real(routes, isAllowed), deny: [] }));
+    jest
+      .spyOn(policy, 'compilePolicy')
+      .mockImplementation((routes, isAllowed, options) => ({ ...real(routes, isAllowed, options), deny: [] }));
     expect(() => Template.fromStack(usersApi())).toThrow(
       'policy proof (sound): GET /users/admin is allowed for a token without admin:read (the request reaches GET /users/admin); token with users:read',
     );

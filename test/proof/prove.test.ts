@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRouteConfig } from '../../cli/verify';
-import type { HttpMethod } from '../../functions/authorizer/config';
+import { type HttpMethod, Unrouted } from '../../functions/authorizer/config';
 import { compilePolicy, type PolicyRoute, renderPolicy } from '../../functions/authorizer/policy';
 import { parseRouteTemplate } from '../../functions/authorizer/routes';
 import { type PolicyCompiler, type ProofRoute, proveRouteTable, routeTableProofErrors } from '../../proof/prove';
@@ -21,15 +21,15 @@ function iam(
   request: string,
 ): 'Allow' | 'Deny' {
   const [method, path] = request.split(' ') as [string, string];
-  return evaluate(renderPolicy(compile(routes, satisfied), PREFIX), `${PREFIX}${method}${path}`);
+  return evaluate(renderPolicy(compile(routes, satisfied, { unrouted: Unrouted.DENY }), PREFIX), `${PREFIX}${method}${path}`);
 }
 
 /** Fault injection: the compiler with its Deny patterns dropped. */
-const withoutDenies: PolicyCompiler = (routes, isAllowed) => ({ ...compilePolicy(routes, isAllowed), deny: [] });
+const withoutDenies: PolicyCompiler = (routes, isAllowed, options) => ({ ...compilePolicy(routes, isAllowed, options), deny: [] });
 
 /** Fault injection: the compiler without its empty-segment handling (no Deny for `//` or a trailing `/`). */
-const withoutEmptySegmentDenies: PolicyCompiler = (routes, isAllowed) => {
-  const compiled = compilePolicy(routes, isAllowed);
+const withoutEmptySegmentDenies: PolicyCompiler = (routes, isAllowed, options) => {
+  const compiled = compilePolicy(routes, isAllowed, options);
   return { ...compiled, deny: compiled.deny.filter((p) => !p.includes('//') && !p.endsWith('/')) };
 };
 
@@ -43,9 +43,9 @@ const USERS = [
 ];
 
 describe('proveRouteTable', () => {
-  it('proves examples/routes.json over every route set a token can satisfy', () => {
+  it('proves examples/routes.json over every route set a token can satisfy, where API Gateway has no resource beyond it', () => {
     const config = readRouteConfig(JSON.parse(readFileSync(join(__dirname, '../../examples/routes.json'), 'utf8')));
-    const report = proveRouteTable(config.routes, { policyCacheTtlSeconds: config.policyCacheTtlSeconds });
+    const report = proveRouteTable(config.routes, { policyCacheTtlSeconds: config.policyCacheTtlSeconds, unrouted: Unrouted.UNREACHABLE });
     expect(report.cases.flatMap((c) => c.counterexamples)).toEqual([]);
     expect(report.proven).toBe(true);
     expect(report.exhaustive).toBe(true);
@@ -142,7 +142,7 @@ describe('proveRouteTable finds counterexamples (fault injection)', () => {
   });
 
   it('finds a route allowed to a token that does not satisfy it, naming the route', () => {
-    const wrong: PolicyCompiler = (routes, isAllowed) => compilePolicy(routes, (i) => isAllowed(i) || i === 2);
+    const wrong: PolicyCompiler = (routes, isAllowed, options) => compilePolicy(routes, (i) => isAllowed(i) || i === 2, options);
     const report = proveRouteTable(USERS, { compile: wrong });
     const c = report.cases.find((x) => x.satisfied.length === 1);
     expect(c?.satisfied).toEqual(['GET /']);
@@ -152,8 +152,8 @@ describe('proveRouteTable finds counterexamples (fault injection)', () => {
   });
 
   it('finds a satisfied route cut off when an Allow is dropped', () => {
-    const dropFirst: PolicyCompiler = (routes, isAllowed) => {
-      const compiled = compilePolicy(routes, isAllowed);
+    const dropFirst: PolicyCompiler = (routes, isAllowed, options) => {
+      const compiled = compilePolicy(routes, isAllowed, options);
       return { ...compiled, allow: compiled.allow.filter((p) => p !== 'GET/') };
     };
     const report = proveRouteTable(USERS, { compile: dropFirst });
@@ -176,23 +176,48 @@ describe('proveRouteTable finds counterexamples (fault injection)', () => {
   });
 });
 
-describe('proveRouteTable and the inexactness the compiler reports', () => {
-  it('confirms an over_deny with a witness and excuses it', () => {
-    const routes = [route('GET', '/users/{id}', ['users:read']), route('GET', '/users/admin', ['admin:read'])];
-    const report = proveRouteTable(routes);
-    const c = report.cases.find((x) => x.token.scopes.join(' ') === 'admin:read');
-    expect(c?.proven).toBe(true);
-    expect(c?.inexact).toEqual([{ kind: 'over_deny', pattern: 'GET/users/*', witness: 'GET /users/admin' }]);
-    expect(iam(routes, compilePolicy, (i) => i === 1, 'GET /users/admin')).toBe('Deny');
+describe('proveRouteTable: nothing the compiler says excuses a failure', () => {
+  const TELEMETRY = [route('GET', '/telemetry/{id}', ['telemetry:read']), route('GET', '/telemetry/{id}/history', ['telemetry:history'])];
+
+  it('proves GET /users/me and GET /users/{id} exactly for every token (no over-deny of either)', () => {
+    const routes = [route('GET', '/users/{id}', ['users:read']), route('GET', '/users/me', ['profile:read'])];
+    const report = proveRouteTable(routes, { policyCacheTtlSeconds: 300 });
+    expect(report.cases.flatMap((c) => c.counterexamples)).toEqual([]);
+    expect(report.cases.every((c) => c.answer === 'cached' && c.overDenied.length === 0)).toBe(true);
+    expect(iam(routes, compilePolicy, (i) => i === 1, 'GET /users/me')).toBe('Allow');
   });
 
-  it('fails an inexactness the compiler does not report', () => {
-    const hide: PolicyCompiler = (routes, isAllowed) => ({ ...compilePolicy(routes, isAllowed), inexact: [] });
-    const routes = [route('GET', '/users/{id}', ['users:read']), route('GET', '/users/admin', ['admin:read'])];
-    const c = proveRouteTable(routes, { compile: hide }).cases.find((x) => x.token.scopes.join(' ') === 'admin:read');
-    expect(c?.counterexamples).toEqual([
-      expect.objectContaining({ request: 'GET /users/admin', property: 'complete', route: 'GET /users/admin' }),
-    ]);
+  it('fails a cached table where no exact policy exists, with the denied request as its witness', () => {
+    const report = proveRouteTable(TELEMETRY, { policyCacheTtlSeconds: 300 });
+    expect(report.proven).toBe(false);
+    const c = report.cases.find((x) => x.satisfied.length === 2);
+    expect(c?.compilerExact).toBe(false);
+    expect(c?.counterexamples).toEqual([expect.objectContaining({ property: 'complete', route: 'GET /telemetry/{id}' })]);
+  });
+
+  it('passes the same table when the authorizer is uncached (a policy per request) or unrouted requests cannot reach it', () => {
+    const uncached = proveRouteTable(TELEMETRY, { uncached: true });
+    expect(uncached.proven).toBe(true);
+    expect(uncached.cases.find((x) => x.satisfied.length === 2)).toMatchObject({ answer: 'single-request', counterexamples: [] });
+    expect(proveRouteTable(TELEMETRY, { unrouted: Unrouted.UNREACHABLE, policyCacheTtlSeconds: 300 }).proven).toBe(true);
+  });
+
+  it('passes it when the over-denied route accepts its over-deny, and lists what is denied', () => {
+    const routes = [TELEMETRY[0] as ProofRoute, { ...(TELEMETRY[1] as ProofRoute), acceptOverDeny: true }];
+    const c = proveRouteTable(routes, { policyCacheTtlSeconds: 300 }).cases.find((x) => x.satisfied.length === 2);
+    expect(c).toMatchObject({ proven: true, answer: 'accepted-over-deny' });
+    expect(c?.overDenied).toEqual([expect.objectContaining({ property: 'complete', route: 'GET /telemetry/{id}/history' })]);
+  });
+
+  it('fails an over-deny the compiler hides behind a claim of exactness', () => {
+    const lie: PolicyCompiler = (routes, isAllowed, options) => ({
+      ...compilePolicy(routes, isAllowed, options),
+      exact: true,
+      overDenied: [],
+    });
+    const c = proveRouteTable(TELEMETRY, { compile: lie, uncached: true }).cases.find((x) => x.satisfied.length === 2);
+    expect(c?.answer).toBe('cached');
+    expect(c?.counterexamples).toEqual([expect.objectContaining({ property: 'complete' })]);
   });
 });
 

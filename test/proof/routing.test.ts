@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { HttpMethod } from '../../functions/authorizer/config';
+import { type HttpMethod, Unrouted } from '../../functions/authorizer/config';
 import { compilePolicy, renderPolicy } from '../../functions/authorizer/policy';
 import { parseRouteTemplate, resolveRoute } from '../../functions/authorizer/routes';
 import { Alphabet } from '../../proof/automaton';
@@ -66,13 +66,13 @@ describe('Router (the proof model of API Gateway routing)', () => {
 
 const faults: Record<string, PolicyCompiler> = {
   none: compilePolicy,
-  'no deny': (r, a) => ({ ...compilePolicy(r, a), deny: [] }),
-  'no empty-segment deny': (r, a) => {
-    const c = compilePolicy(r, a);
+  'no deny': (r, a, o) => ({ ...compilePolicy(r, a, o), deny: [] }),
+  'no empty-segment deny': (r, a, o) => {
+    const c = compilePolicy(r, a, o);
     return { ...c, deny: c.deny.filter((p) => !p.includes('//') && !p.endsWith('/')) };
   },
-  'first allow dropped': (r, a) => {
-    const c = compilePolicy(r, a);
+  'first allow dropped': (r, a, o) => {
+    const c = compilePolicy(r, a, o);
     return { ...c, allow: c.allow.slice(1) };
   },
 };
@@ -89,7 +89,7 @@ describe('proveRouteSets against the IAM evaluator (property)', () => {
           const satisfied = routes.map((r) => r.allowed);
           const [c] = proveRouteSets(routes, [{ satisfied, token: { scopes: [], authAgeSeconds: undefined } }], { compile }).cases;
           if (c === undefined) throw new Error('no case');
-          const compiled = compile(routes, (i) => satisfied[i] === true);
+          const compiled = compile(routes, (i) => satisfied[i] === true, { unrouted: Unrouted.DENY });
           const policy = renderPolicy(compiled, PREFIX);
           const iam = (request: string) => evaluate(policy, PREFIX + request.replace(' ', ''));
           const indexOf = (name: string | undefined) => routes.findIndex((r) => `${r.method} ${r.path}` === name);
@@ -111,10 +111,8 @@ describe('proveRouteSets against the IAM evaluator (property)', () => {
               if (x.property === 'sound') expect(satisfied[governed]).toBe(false);
             }
           }
-          // What the proof calls proven, no probe may contradict (inexactness excused as the compiler reports it).
+          // What the proof calls proven, no probe may contradict: nothing is excused.
           const broken = new Set(c.counterexamples.map((x) => x.property));
-          const overDeny = compiled.inexact.some((x) => x.kind === 'over_deny');
-          const unroutedAllowed = compiled.inexact.some((x) => x.kind === 'unrouted_allowed');
           const instances = routes.flatMap((r) =>
             (r.method === '*' ? ['GET', 'POST'] : [r.method]).map(
               (m) => [m, `/${r.template.segments.map((s) => (s.kind === 'literal' ? s.value : 'x')).join('/')}`] as const,
@@ -129,9 +127,9 @@ describe('proveRouteSets against the IAM evaluator (property)', () => {
               method,
               segments.filter((s) => s.length > 0),
             );
-            if (canonical >= 0 && satisfied[canonical] && answer === 'Deny' && !overDeny) expect(broken).toContain('complete');
+            if (canonical >= 0 && satisfied[canonical] && answer === 'Deny') expect(broken).toContain('complete');
             if (governed >= 0 && !satisfied[governed] && answer === 'Allow') expect(broken).toContain('sound');
-            if (governed < 0 && answer === 'Allow' && !unroutedAllowed) expect(broken).toContain('unrouted');
+            if (governed < 0 && answer === 'Allow') expect(broken).toContain('unrouted');
           }
         },
       ),
@@ -159,7 +157,7 @@ describe('proveRouteSets against a second implementation on refa automata (prope
         const theirs = refaCounterexamples(
           routes,
           satisfied,
-          compile(routes, (i) => satisfied[i] === true),
+          compile(routes, (i) => satisfied[i] === true, { unrouted: Unrouted.DENY }),
         );
         expect(ours).toEqual(theirs);
       }),

@@ -89,17 +89,12 @@ export function refaCounterexamples(
   const permitted = DFA.fromIntersection(globs(allow), notDeny);
   const refused = permitted.copy();
   refused.complement();
-  const overDeny = compiled.inexact.filter((x) => x.kind === 'over_deny').map((x) => x.pattern);
-  const unroutedOk = compiled.inexact.filter((x) => x.kind === 'unrouted_allowed').map((x) => x.pattern);
-  const refusedUnexcused = overDeny.length > 0 ? minus(refused, [NFA.fromFA(globs(overDeny))]) : refused;
-  const permittedUnexcused = unroutedOk.length > 0 ? minus(permitted, [NFA.fromFA(globs(unroutedOk))]) : permitted;
-
   const out = new Map<string, number>();
   routes.forEach((_, i) => {
-    const n = satisfied[i] ? shortest(canonical[i] as DFA, refusedUnexcused) : shortest(governed[i] as DFA, permitted);
+    const n = satisfied[i] ? shortest(canonical[i] as DFA, refused) : shortest(governed[i] as DFA, permitted);
     if (n !== undefined) out.set(`${satisfied[i] ? 'complete' : 'sound'} ${i}`, n);
   });
-  const n = shortest(unrouted, permittedUnexcused);
+  const n = shortest(unrouted, permitted);
   if (n !== undefined) out.set('unrouted -1', n);
   return out;
 }
