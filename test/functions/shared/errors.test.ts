@@ -49,7 +49,7 @@ describe('outcomeOf: the one mapping from reason to answer', () => {
   it.each(Object.values(Reason))('%s', (reason) => {
     const expected = reason.startsWith('invalid_token.')
       ? 'unauthorized'
-      : ['allow', 'insufficient_scope', 'step_up_required', 'no_route'].includes(reason)
+      : ['allow', 'insufficient_scope', 'step_up_required', 'no_route', 'over_deny'].includes(reason)
         ? 'policy'
         : 'error';
     expect(outcomeOf(reason)).toBe(expected);
