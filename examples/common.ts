@@ -2,11 +2,25 @@
  * What the examples share: the issuer they trust, the account they deploy to, and the
  * stage settings and cdk-nag acknowledgements of an example API.
  */
-import { Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import cdkJson from '../cdk.json';
 import type { ScopeAuthorizerIssuer } from '../lib/scope-authorizer';
+
+/**
+ * The context `cdk synth` gives every app of this repository: cdk.json's `context`, its
+ * feature flags among it (`@aws-cdk/core:defaultCrossStackReferences: weak`,
+ * `@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId`, …), which change the
+ * templates. Tests and CI synthesize the examples with it, so they see what the CLI deploys.
+ */
+export const REPOSITORY_CONTEXT: Record<string, unknown> = cdkJson.context;
+
+/** An app as `npx cdk synth --app "npx tsx examples/NAME.ts"` makes it in this repository: cdk.json's context. */
+export function repositoryApp(outdir?: string): App {
+  return new App({ context: REPOSITORY_CONTEXT, outdir });
+}
 
 /** The examples' identity provider (any RFC 9068 issuer; see docs/providers.md). */
 export const ISSUER: ScopeAuthorizerIssuer = {

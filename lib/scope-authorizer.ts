@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Annotations, Aws, Duration, Lazy, Size, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -460,11 +460,10 @@ export class ScopeAuthorizer extends Construct {
     const { document, ...apiProps } = props;
     const original = loadDocument(document);
     const routes = readOpenApiRoutes(original);
-    const stack = Stack.of(scope);
     const mode = this.props.mode ?? AuthorizerMode.TOKEN;
     const body = withScopegateAuthorizer(original, {
       type: mode,
-      authorizerUri: `arn:${Aws.PARTITION}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.function.functionArn}/invocations`,
+      authorizerUri: this.invokeUri(this.function),
       authorizerResultTtlInSeconds: Lazy.uncachedNumber({ produce: () => this.cacheTtlSeconds }) as number,
       ...(mode === AuthorizerMode.TOKEN
         ? { identityValidationExpression: BEARER_VALIDATION_REGEX }
@@ -632,7 +631,7 @@ export class ScopeAuthorizer extends Construct {
     const guard = this.guardScope(api);
     const handler = this.handlerIn(guard);
     const ttl = Duration.seconds(Lazy.uncachedNumber({ produce: () => this.cacheTtlSeconds }) as number);
-    this.restAuthorizer =
+    const authorizer =
       this.props.mode === AuthorizerMode.REQUEST
         ? new apigw.RequestAuthorizer(guard, 'Authorizer', {
             handler,
@@ -645,8 +644,19 @@ export class ScopeAuthorizer extends Construct {
             validationRegex: BEARER_VALIDATION_REGEX,
             resultsCacheTtl: ttl,
           });
+    // The URI from the partition and region the function is deployed to, never split out of its
+    // ARN as TokenAuthorizer does: from another stack the ARN is a cross-stack reference
+    // (Fn::GetStackOutput with weak references), which Fn::Split does not take (cfn-lint E1022).
+    (authorizer.node.defaultChild as apigw.CfnAuthorizer).authorizerUri = this.invokeUri(handler);
+    this.restAuthorizer = authorizer;
     this.gatewayResponses(api, guard);
-    return this.restAuthorizer;
+    return authorizer;
+  }
+
+  /** The Lambda invocation URI API Gateway calls `handler` by: the function's partition and region, and its ARN as given. */
+  private invokeUri(handler: lambda.IFunction): string {
+    const home = Stack.of(this.function);
+    return `arn:${home.partition}:apigateway:${home.region}:lambda:path/2015-03-31/functions/${handler.functionArn}/invocations`;
   }
 
   /**

@@ -2,6 +2,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { repositoryApp } from '../../examples/common';
 import * as httpApi from '../../examples/http-api';
 import * as imported from '../../examples/imported';
 import * as openapi from '../../examples/openapi';
@@ -10,9 +11,9 @@ import * as sameStack from '../../examples/same-stack';
 import { parseConfig } from '../../functions/authorizer/config';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 
-/** Synthesize with cdk-nag (AwsSolutions); throws on anything unacknowledged. */
+/** Synthesize as `cdk synth` does here (cdk.json's context), with cdk-nag (AwsSolutions); throws on anything unacknowledged. */
 function synthWithNag<T>(build: (app: App) => T): T {
-  const app = new App();
+  const app = repositoryApp();
   const built = build(app);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
@@ -23,6 +24,18 @@ function parameterRoutes(stack: Stack): unknown[] {
   const params = Template.fromStack(stack).findResources('AWS::SSM::Parameter');
   const value = (Object.values(params)[0] as { Properties: { Value: string } }).Properties.Value;
   return JSON.parse(value).routes;
+}
+
+/** Where an Fn::Split's source holds an Fn::GetStackOutput, which CloudFormation's Fn::Split does not take. */
+function splitsOfCrossStackValues(node: unknown, path = '$'): string[] {
+  if (Array.isArray(node)) return node.flatMap((n, i) => splitsOfCrossStackValues(n, `${path}[${i}]`));
+  if (node === null || typeof node !== 'object') return [];
+  const found: string[] = [];
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'Fn::Split' && JSON.stringify(value).includes('"Fn::GetStackOutput"')) found.push(path);
+    found.push(...splitsOfCrossStackValues(value, `${path}.${key}`));
+  }
+  return found;
 }
 
 function gatewayResponsesOf(t: Template) {
@@ -68,7 +81,8 @@ describe('examples/other-stack.ts', () => {
     api.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
     api.hasResourceProperties('AWS::Lambda::Permission', {
       Principal: 'apigateway.amazonaws.com',
-      FunctionName: { 'Fn::ImportValue': Match.stringLikeRegexp('AuthStack') },
+      // cdk.json's defaultCrossStackReferences: weak.
+      FunctionName: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'AuthStack' }) },
     });
     gatewayResponsesOf(api);
     const auth = Template.fromStack(authStack);
@@ -78,6 +92,28 @@ describe('examples/other-stack.ts', () => {
       { method: 'GET', path: '/orders', scopes: ['orders:read'] },
       { method: 'DELETE', path: '/orders/{orderId}', scopes: ['orders:cancel'], maxAuthAgeSeconds: 900 },
     ]);
+  });
+});
+
+describe('examples/other-stack.ts under cdk.json (weak cross-stack references)', () => {
+  it("builds the authorizer URI from the function's partition and region, never by splitting the cross-stack ARN", () => {
+    const { apiStack } = synthWithNag(otherStack.build);
+    const template = Template.fromStack(apiStack);
+    const authorizer = Object.values(template.findResources('AWS::ApiGateway::Authorizer'))[0] as {
+      Properties: { AuthorizerUri: unknown };
+    };
+    expect(authorizer.Properties.AuthorizerUri).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/',
+          { 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'AuthStack' }) },
+          '/invocations',
+        ],
+      ],
+    });
+    // CloudFormation's Fn::Split takes no Fn::GetStackOutput (cfn-lint E1022): none anywhere in the stack.
+    expect(splitsOfCrossStackValues(template.toJSON())).toEqual([]);
   });
 });
 
@@ -113,7 +149,7 @@ describe('examples/imported.ts', () => {
 
   it('makes a new deployment when a guarded method changes', () => {
     const logicalId = (scopes: string[]) => {
-      const app = new App();
+      const app = repositoryApp();
       const { stack, authorizer, api } = imported.build(app);
       authorizer.addMethod(api.root.resourceForPath('/extra'), 'GET', new apigw.MockIntegration(), { scopes });
       return Object.keys(Template.fromStack(stack).findResources('AWS::ApiGateway::Deployment'))[0];
