@@ -276,6 +276,9 @@ export type RouteRow = RouteDocument;
 
 export { BEARER_VALIDATION_REGEX };
 
+/** The REST authorizer's identity source, in either mode. */
+const AUTHORIZATION_IDENTITY_SOURCE = 'method.request.header.Authorization';
+
 /** HTTP API identity sources: the route key keeps one route's cached answer off every other route. */
 export const HTTP_API_IDENTITY_SOURCES = ['$request.header.Authorization', '$context.routeKey'];
 
@@ -418,12 +421,9 @@ export class ScopeAuthorizer extends Construct {
       authorizer,
       authorizationType: apigw.AuthorizationType.CUSTOM,
     });
-    const row = this.record(httpMethod, resource.path, options, CREATED);
+    this.record(httpMethod, resource.path, options, CREATED);
     this.methods.push(method);
-    for (const deployment of this.deployments) {
-      deployment.node.addDependency(method);
-      deployment.addToLogicalId({ scopegateMethod: row });
-    }
+    for (const deployment of this.deployments) deployment.node.addDependency(method);
     return method;
   }
 
@@ -467,7 +467,7 @@ export class ScopeAuthorizer extends Construct {
       authorizerResultTtlInSeconds: Lazy.uncachedNumber({ produce: () => this.cacheTtlSeconds }) as number,
       ...(mode === AuthorizerMode.TOKEN
         ? { identityValidationExpression: BEARER_VALIDATION_REGEX }
-        : { identitySource: 'method.request.header.Authorization' }),
+        : { identitySource: AUTHORIZATION_IDENTITY_SOURCE }),
     });
     this.gatewayResponsesInDocument(body);
     const api = new apigw.SpecRestApi(scope, id, { ...apiProps, apiDefinition: apigw.ApiDefinition.fromInline(body) });
@@ -485,7 +485,11 @@ export class ScopeAuthorizer extends Construct {
 
   /**
    * Deploy an imported REST API (which has no deployment of its own in this app) to a stage,
-   * after the methods and gateway responses added here; a new deployment whenever they change.
+   * after the methods and gateway responses added here. A new deployment (a new logical id)
+   * whenever what the stage serves changes: the methods added here, the authorizer (cache
+   * TTL, mode, identity source, Bearer regex) and the gateway responses; never for a change
+   * of scopes alone, which live in the SSM parameter and need no deployment (a deployment
+   * would also publish whatever the API's owner has pending).
    */
   deploy(api: apigw.IRestApi, options: ScopedDeploymentOptions): apigw.Deployment {
     this.bind({ kind: 'rest', api });
@@ -495,20 +499,22 @@ export class ScopeAuthorizer extends Construct {
       stageName: options.stageName,
       description: options.description ?? 'scopegate: methods guarded by the scope authorizer',
     });
+    // Produced at synth, when every method is added and the cache TTL is known.
+    deployment.addToLogicalId(Lazy.uncachedAny({ produce: () => this.deployedFingerprint() }));
     for (const child of guard.node.children) if (child instanceof apigw.GatewayResponse) deployment.node.addDependency(child);
-    for (const row of this.routes) deployment.addToLogicalId({ scopegateMethod: row });
     for (const method of this.methods) deployment.node.addDependency(method);
     this.deployments.push(deployment);
     return deployment;
   }
 
   /**
-   * Add routes to an HTTP API, guarded by a payload 2.0 Lambda authorizer with simple
+   * Add routes to an HTTP API (an `HttpApi`, or one imported with
+   * `HttpApi.fromHttpApiAttributes`), guarded by a payload 2.0 Lambda authorizer with simple
    * responses, and record their scopes. The authorizer's identity sources are the
    * Authorization header and `$context.routeKey`, so a cached answer is only reused on the
    * route it was given for.
    */
-  addHttpRoutes(api: apigwv2.HttpApi, options: ScopedHttpRouteOptions): apigwv2.HttpRoute[] {
+  addHttpRoutes(api: apigwv2.IHttpApi, options: ScopedHttpRouteOptions): apigwv2.HttpRoute[] {
     this.bind({ kind: 'http', api });
     if (!this.httpAuthorizer) {
       this.httpAuthorizer = new HttpLambdaAuthorizer('ScopegateAuthorizer', this.function, {
@@ -519,7 +525,17 @@ export class ScopeAuthorizer extends Construct {
     }
     const methods = options.methods ?? [apigwv2.HttpMethod.ANY];
     for (const method of methods) this.record(method, options.path, options, CREATED);
-    return api.addRoutes({ path: options.path, methods, integration: options.integration, authorizer: this.httpAuthorizer });
+    // As HttpApi.addRoutes makes them (same scope and ids), which an imported IHttpApi lacks.
+    // An imported API's stage publishes them only if it deploys automatically (autoDeploy).
+    return methods.map(
+      (method) =>
+        new apigwv2.HttpRoute(api, `${method}${options.path}`, {
+          httpApi: api,
+          routeKey: apigwv2.HttpRouteKey.with(options.path, method),
+          integration: options.integration,
+          authorizer: this.httpAuthorizer,
+        }),
+    );
   }
 
   /**
@@ -649,8 +665,47 @@ export class ScopeAuthorizer extends Construct {
     // (Fn::GetStackOutput with weak references), which Fn::Split does not take (cfn-lint E1022).
     (authorizer.node.defaultChild as apigw.CfnAuthorizer).authorizerUri = this.invokeUri(handler);
     this.restAuthorizer = authorizer;
+    // A changed authorizer reaches the live stage only through a new deployment. aws-cdk-lib
+    // adds the authorizer to the deployment's logical id only under the feature flag
+    // @aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId (aws-cdk#16554); the user's
+    // app may not set it, so the construct adds what the stage depends on itself, as
+    // resolved at synth (the cache TTL is computed late).
+    api.latestDeployment?.addToLogicalId(Lazy.uncachedAny({ produce: () => ({ scopegateAuthorizer: this.authorizerFingerprint() }) }));
     this.gatewayResponses(api, guard);
     return authorizer;
+  }
+
+  /**
+   * The authorizer as API Gateway holds it, what a deployment of the stage depends on: its
+   * type, identity source, Bearer regex and cache TTL (the value in effect at synth: 0 while a
+   * route is report-only).
+   */
+  private authorizerFingerprint(): Record<string, unknown> {
+    const mode = this.props.mode ?? AuthorizerMode.TOKEN;
+    return {
+      mode,
+      identitySource: AUTHORIZATION_IDENTITY_SOURCE,
+      validationRegex: mode === AuthorizerMode.TOKEN ? BEARER_VALIDATION_REGEX : null,
+      resultsCacheTtlSeconds: this.cacheTtlSeconds,
+    };
+  }
+
+  /**
+   * What a stage of an imported API serves from this construct: the methods added here (each
+   * as its CloudFormation resource says), the authorizer and the gateway responses. The route
+   * table's scopes are not in it: the function reads them from SSM.
+   */
+  private deployedFingerprint(): Record<string, unknown> {
+    if (this.restAuthorizer === undefined) return { scopegateMethods: [] };
+    return {
+      scopegateMethods: this.methods.map(methodFingerprint),
+      scopegateAuthorizer: this.authorizerFingerprint(),
+      scopegateGatewayResponses: this.gatewayResponseSpecs().map(({ type, statusCode, headers }) => ({
+        type: type.responseType,
+        statusCode,
+        headers,
+      })),
+    };
   }
 
   /** The Lambda invocation URI API Gateway calls `handler` by: the function's partition and region, and its ARN as given. */
@@ -705,6 +760,7 @@ export class ScopeAuthorizer extends Construct {
     for (const { id, type, statusCode, headers } of this.gatewayResponseSpecs()) {
       const response = new apigw.GatewayResponse(guard, id, { restApi: api, type, statusCode, responseHeaders: headers });
       deployment?.node.addDependency(response);
+      for (const made of this.deployments) made.node.addDependency(response);
       deployment?.addToLogicalId({ scopegateGatewayResponse: { type: type.responseType, statusCode, headers } });
     }
   }
@@ -800,6 +856,25 @@ export class ScopeAuthorizer extends Construct {
 export function configWarningId(warning: string): string {
   const colon = warning.indexOf(':');
   return `scopegate:config:${colon < 0 ? 'configuration' : warning.slice(0, colon)}`;
+}
+
+/** A method as its CloudFormation resource says it (tokens resolve when the deployment's logical id is computed). */
+function methodFingerprint(method: apigw.Method): Record<string, unknown> {
+  const cfn = method.node.defaultChild as apigw.CfnMethod;
+  return {
+    path: method.resource.path,
+    httpMethod: cfn.httpMethod,
+    resourceId: cfn.resourceId,
+    authorizationType: cfn.authorizationType,
+    authorizerId: cfn.authorizerId,
+    apiKeyRequired: cfn.apiKeyRequired,
+    operationName: cfn.operationName,
+    requestParameters: cfn.requestParameters,
+    requestModels: cfn.requestModels,
+    requestValidatorId: cfn.requestValidatorId,
+    methodResponses: cfn.methodResponses,
+    integration: cfn.integration,
+  };
 }
 
 /** An OpenAPI document given as an object, or read from a YAML or JSON file. */

@@ -147,14 +147,15 @@ describe('examples/imported.ts', () => {
     ]);
   });
 
-  it('makes a new deployment when a guarded method changes', () => {
-    const logicalId = (scopes: string[]) => {
+  it('makes a new deployment when a guarded method changes, and none when only its scopes change (they live in SSM)', () => {
+    const logicalId = (method: string, scopes: string[]) => {
       const app = repositoryApp();
       const { stack, authorizer, api } = imported.build(app);
-      authorizer.addMethod(api.root.resourceForPath('/extra'), 'GET', new apigw.MockIntegration(), { scopes });
+      authorizer.addMethod(api.root.resourceForPath('/extra'), method, new apigw.MockIntegration(), { scopes });
       return Object.keys(Template.fromStack(stack).findResources('AWS::ApiGateway::Deployment'))[0];
     };
-    expect(logicalId(['extra:read'])).not.toBe(logicalId(['extra:write']));
+    expect(logicalId('GET', ['extra:read'])).not.toBe(logicalId('PUT', ['extra:read']));
+    expect(logicalId('GET', ['extra:read'])).toBe(logicalId('GET', ['extra:write']));
   });
 });
 

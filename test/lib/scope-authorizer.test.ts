@@ -376,3 +376,137 @@ describe('ScopeAuthorizer props: time as Duration, size as Size', () => {
     expect(acknowledged.map((w) => String(w.entry.data))).toEqual([expect.stringContaining('[ack: scopegate:config:issuers[0]]')]);
   });
 });
+
+/** The logical id of the one API Gateway deployment of `stack`. */
+function deploymentIdOf(stack: Stack): string {
+  const ids = Object.keys(Template.fromStack(stack).findResources('AWS::ApiGateway::Deployment'));
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+}
+
+describe('ScopeAuthorizer.deploy on an imported REST API: a new deployment exactly when the stage would serve something new', () => {
+  const issuers = [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }];
+  interface Variant {
+    scopes?: string[];
+    integrationUrl?: string;
+    extraMethod?: boolean;
+    retryAfter?: Duration;
+    corsAllowOrigin?: string;
+    cacheTtl?: Duration;
+    enforcement?: Enforcement;
+  }
+  /** An imported API with a method added on an existing resource and declared routes, deployed to prod. */
+  const deploymentId = (v: Variant = {}) => {
+    const stack = testStack();
+    const api = apigw.RestApi.fromRestApiAttributes(stack, 'Api', { restApiId: 'a1b2c3d4e5', rootResourceId: 'r00t' });
+    const authz = new ScopeAuthorizer(stack, 'Authz', {
+      issuers,
+      cacheTtl: v.cacheTtl,
+      gatewayResponses: { retryAfter: v.retryAfter, corsAllowOrigin: v.corsAllowOrigin },
+    });
+    const telemetry = apigw.Resource.fromResourceAttributes(stack, 'Telemetry', { restApi: api, resourceId: 'tlm', path: '/telemetry' });
+    const backend = new apigw.HttpIntegration(v.integrationUrl ?? 'https://backend.test/telemetry', { proxy: true });
+    authz.deploy(api, { stageName: 'prod' });
+    // Methods added after deploy() count too.
+    authz.addMethod(telemetry, 'POST', backend, { scopes: v.scopes ?? ['telemetry:write'], enforcement: v.enforcement });
+    if (v.extraMethod) authz.addMethod(telemetry.addResource('{sensorId}'), 'GET', backend, { scopes: ['telemetry:read'] });
+    authz.addRoutes([{ method: 'GET', path: '/telemetry', scopes: ['telemetry:read'] }]);
+    return deploymentIdOf(stack);
+  };
+
+  it('keeps the deployment when only scopes change: they live in SSM, and a deployment would publish what the owner has pending', () => {
+    expect(deploymentId({ scopes: ['telemetry:write'] })).toBe(deploymentId({ scopes: ['telemetry:admin'] }));
+  });
+
+  it('makes a new deployment when a method changes (its integration) or is added', () => {
+    const base = deploymentId();
+    expect(deploymentId({ integrationUrl: 'https://backend-v2.test/telemetry' })).not.toBe(base);
+    expect(deploymentId({ extraMethod: true })).not.toBe(base);
+  });
+
+  it('makes a new deployment when a gateway response changes (retryAfter, corsAllowOrigin), so it goes live', () => {
+    const base = deploymentId();
+    expect(deploymentId({ retryAfter: Duration.seconds(30) })).not.toBe(base);
+    expect(deploymentId({ corsAllowOrigin: 'https://app.example.com' })).not.toBe(base);
+  });
+
+  it('makes a new deployment when the authorizer changes: its cache TTL, or report-only turning the cache off', () => {
+    const base = deploymentId({ cacheTtl: Duration.seconds(300) });
+    expect(deploymentId({ cacheTtl: Duration.seconds(60) })).not.toBe(base);
+    expect(deploymentId({ cacheTtl: Duration.seconds(300), enforcement: Enforcement.REPORT_ONLY })).not.toBe(base);
+  });
+
+  it('deploys after the gateway responses and methods, even when deploy() comes before the first addMethod', () => {
+    const stack = testStack();
+    const api = apigw.RestApi.fromRestApiAttributes(stack, 'Api', { restApiId: 'a1b2c3d4e5', rootResourceId: 'r00t' });
+    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers });
+    authz.deploy(api, { stageName: 'prod' });
+    authz.addMethod(api.root.addResource('x'), 'GET', new apigw.MockIntegration(), { scopes: ['x:read'] });
+    const t = Template.fromStack(stack);
+    const deployment = Object.values(t.findResources('AWS::ApiGateway::Deployment'))[0] as { DependsOn: string[] };
+    const expected = [
+      ...Object.keys(t.findResources('AWS::ApiGateway::GatewayResponse')),
+      ...Object.keys(t.findResources('AWS::ApiGateway::Method')),
+    ];
+    expect(expected).toHaveLength(5);
+    expect(deployment.DependsOn).toEqual(expect.arrayContaining(expected));
+  });
+});
+
+describe('ScopeAuthorizer in an app without the authorizerChangeDeploymentLogicalId feature flag (aws-cdk#16554)', () => {
+  const issuers = [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }];
+  /** A RestApi guarded in a fresh app with no context at all: the flag off. */
+  const deploymentId = (props: { enforcement?: Enforcement; cacheTtl?: Duration; mode?: AuthorizerMode }) => {
+    const app = new App();
+    expect(app.node.tryGetContext('@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId')).toBeUndefined();
+    const stack = new Stack(app, 'NoFlag', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const api = new apigw.RestApi(stack, 'Api');
+    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers, ...props });
+    authz.addMethod(api.root.resourceForPath('/x'), 'GET', new apigw.MockIntegration(), { scopes: ['x:read'] });
+    return deploymentIdOf(stack);
+  };
+
+  it('redeploys the stage when report-only is switched on or off (cache TTL 300 s <-> 0)', () => {
+    expect(deploymentId({ enforcement: Enforcement.REPORT_ONLY })).not.toBe(deploymentId({ enforcement: Enforcement.ENFORCE }));
+  });
+
+  it('redeploys the stage when the cache TTL or the mode changes', () => {
+    expect(deploymentId({ cacheTtl: Duration.seconds(60) })).not.toBe(deploymentId({ cacheTtl: Duration.seconds(120) }));
+    expect(deploymentId({ cacheTtl: Duration.seconds(0) })).not.toBe(
+      deploymentId({ cacheTtl: Duration.seconds(0), mode: AuthorizerMode.REQUEST }),
+    );
+  });
+
+  it('keeps the deployment when nothing the stage serves changed', () => {
+    expect(deploymentId({})).toBe(deploymentId({}));
+  });
+});
+
+describe('ScopeAuthorizer.addHttpRoutes on an imported HTTP API', () => {
+  it('adds the routes and the Lambda authorizer to the API by its id', () => {
+    const stack = testStack();
+    const api = apigwv2.HttpApi.fromHttpApiAttributes(stack, 'Http', { httpApiId: 'h77p4p1' });
+    const authz = new ScopeAuthorizer(stack, 'Authz', {
+      issuers: [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/k', audience: 'a' }],
+    });
+    const routes = authz.addHttpRoutes(api, {
+      path: '/orders/{id}',
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.DELETE],
+      integration: new HttpUrlIntegration('Orders', 'https://backend.test/orders'),
+      scopes: ['orders:read'],
+    });
+    expect(routes).toHaveLength(2);
+    const t = Template.fromStack(stack);
+    t.resourcePropertiesCountIs('AWS::ApiGatewayV2::Route', { ApiId: 'h77p4p1', AuthorizationType: 'CUSTOM' }, 2);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'DELETE /orders/{id}' });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      ApiId: 'h77p4p1',
+      IdentitySource: ['$request.header.Authorization', '$context.routeKey'],
+    });
+    t.resourceCountIs('AWS::Lambda::Permission', 1);
+    expect(authz.routeTable()).toEqual([
+      { method: 'GET', path: '/orders/{id}', scopes: ['orders:read'] },
+      { method: 'DELETE', path: '/orders/{id}', scopes: ['orders:read'] },
+    ]);
+  });
+});
