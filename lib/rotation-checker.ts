@@ -1,9 +1,10 @@
-import { type CfnResource, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -166,7 +167,10 @@ export class RotationChecker extends Construct {
       new iam.PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [stateParameter.parameterArn] }),
     );
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      // Only this account's schedules may act through the role (confused-deputy protection).
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+      }),
       description: `Invokes the scopegate rotation checker for ${props.issuer}`,
     });
     const schedule = props.schedule ?? Duration.hours(1);
@@ -191,6 +195,7 @@ export class RotationChecker extends Construct {
         invocationType: triggers.InvocationType.REQUEST_RESPONSE,
         timeout: Duration.seconds(90),
       });
+      triggerProviderLogs(stack);
     }
 
     // One period covers at least one scheduled run (twice the interval, for the schedule's
@@ -222,4 +227,23 @@ export class RotationChecker extends Construct {
     this.alarm = alarm;
     if (props.alarmTopic) alarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
   }
+}
+
+/** The construct id aws-cdk-lib gives the one CDK trigger provider of a stack. */
+const TRIGGER_PROVIDER_ID = 'AWSCDK.TriggerCustomResourceProviderCustomResourceProvider';
+
+/**
+ * The CDK trigger provider's function (one per stack, aws-cdk-lib's) logs into a log group
+ * with a retention, rather than one Lambda would create on first run and keep forever.
+ */
+function triggerProviderLogs(stack: Stack): void {
+  const provider = stack.node.tryFindChild(TRIGGER_PROVIDER_ID);
+  const handler = provider?.node.tryFindChild('Handler');
+  if (provider === undefined || !(handler instanceof CfnResource) || handler.cfnResourceType !== 'AWS::Lambda::Function') {
+    throw new Error(`the CDK trigger provider (${TRIGGER_PROVIDER_ID}/Handler) was not found: aws-cdk-lib changed how it builds triggers`);
+  }
+  if (provider.node.tryFindChild('Logs') !== undefined) return;
+  const group = new logs.LogGroup(provider, 'Logs', { retention: logs.RetentionDays.ONE_MONTH });
+  // Its role has AWSLambdaBasicExecutionRole, which may write to any log group.
+  handler.addPropertyOverride('LoggingConfig', { LogGroup: group.logGroupName });
 }

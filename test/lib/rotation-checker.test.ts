@@ -73,3 +73,51 @@ describe('RotationChecker', () => {
     t.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
   });
 });
+
+describe('RotationChecker: trust and logs', () => {
+  const stack = testStack();
+  new RotationChecker(stack, 'Rotation', {
+    issuer: 'https://idp.test/realms/ops',
+    distribution: new JwksDistribution(stack, 'Jwks'),
+    objectKey: 'ops/jwks.json',
+  });
+  const t = Template.fromStack(stack);
+
+  it("lets EventBridge Scheduler assume its role only for this account's schedules (aws:SourceAccount)", () => {
+    t.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': '111111111111' } },
+          },
+        ],
+      },
+    });
+  });
+
+  it("sends the CDK trigger provider's logs to a log group with a retention", () => {
+    const functions = t.findResources('AWS::Lambda::Function') as Record<
+      string,
+      { Properties: { LoggingConfig?: { LogGroup: { Ref: string } } } }
+    >;
+    const provider = Object.entries(functions).find(([id]) => id.startsWith('AWSCDKTrigger'))?.[1];
+    const groupId = provider?.Properties.LoggingConfig?.LogGroup.Ref;
+    expect(groupId).toEqual(expect.any(String));
+    const group = t.findResources('AWS::Logs::LogGroup')[groupId as string] as { Properties: { RetentionInDays: number } };
+    expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('gives the one trigger provider of a stack one log group, however many checkers it has', () => {
+    const two = testStack();
+    const distribution = new JwksDistribution(two, 'Jwks');
+    for (const name of ['a', 'b'])
+      new RotationChecker(two, `Rotation-${name}`, { issuer: `https://idp.test/${name}`, distribution, objectKey: `${name}/jwks.json` });
+    const template = Template.fromStack(two);
+    const ofProvider = (type: string) => Object.keys(template.findResources(type)).filter((id) => id.startsWith('AWSCDKTrigger'));
+    expect(ofProvider('AWS::Lambda::Function')).toHaveLength(1);
+    expect(ofProvider('AWS::Logs::LogGroup')).toHaveLength(1);
+  });
+});
