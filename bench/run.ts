@@ -7,7 +7,11 @@
  *   3. policy build time and size for 10/100/1000 routes, structured and unstructured;
  *   4. 500 concurrent first requests on a cold instance, and the JWKS fetches they cause;
  *   5. opaque tokens: a decision with the introspection cache cold (one HTTPS call to a
- *      loopback introspection endpoint) and warm (no call).
+ *      loopback introspection endpoint) and warm (no call);
+ *   6. the 401 path: rejected tokens (malformed, unknown kid, bad signature), each with what the
+ *      Node.js Lambda runtime does with the thrown error (bench/reject-driver.mjs), scopegate vs the
+ *      peer, each bundled with its source map, with and without --enable-source-maps (and the
+ *      bundle's import time, which the source map lengthens).
  * `--smoke` runs each part briefly (CI keeps the bench working; no time is asserted).
  */
 import { execFile } from 'node:child_process';
@@ -30,11 +34,11 @@ import { parseRouteTemplate } from '../functions/authorizer/routes';
 import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../lib/bundle-options';
 import { EXAMPLE_ROUTES } from '../test/support/fixtures';
 import { JwksServer } from '../test/support/jwks-server';
-import { claims, makeKey, signJwt, type TestKey } from '../test/support/jwt';
+import { b64u, claims, makeKey, signJwt, type TestKey } from '../test/support/jwt';
 import { TLS } from '../test/support/tls';
 
 const SMOKE = process.argv.includes('--smoke');
-/** `--only warm|cold|policies|concurrency|introspection` runs one part (the README's numbers come from a full run). */
+/** `--only warm|cold|policies|concurrency|introspection|reject` runs one part (the README's numbers come from a full run). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const wants = (part: string) => ONLY === undefined || ONLY === part;
 const ROOT = join(__dirname, '..');
@@ -181,7 +185,8 @@ async function warm(server: JwksServer, jwksUri: string) {
   return results;
 }
 
-async function bundle(entry: string, outfile: string) {
+/** Bundle `entry` as the stack does (minified ESM); with `sourcemap`, a linked `.map` beside it, as NodejsFunction's `sourceMap: true` writes. */
+async function bundle(entry: string, outfile: string, sourcemap = false) {
   await build({
     entryPoints: [entry],
     outfile,
@@ -192,7 +197,7 @@ async function bundle(entry: string, outfile: string) {
     target: BUNDLE_TARGET,
     mainFields: ['module', 'main'],
     external: BUNDLE_EXTERNALS,
-    sourcemap: false,
+    sourcemap,
     banner: { js: BUNDLE_BANNER },
     logLevel: 'silent',
   });
@@ -412,6 +417,109 @@ async function introspection() {
   }
 }
 
+/**
+ * The 401 path, the one a flood of bad tokens takes: per rejected token, the handler's work
+ * plus the Node.js Lambda runtime's on the thrown error (bench/reject-driver.mjs), each bundle
+ * with its source map as deployed, in fresh processes with and without --enable-source-maps
+ * in NODE_OPTIONS, interleaved round by round in rotating order.
+ */
+async function rejections(jwksUri: string, server: JwksServer) {
+  const dir = join(OUT, 'bundles');
+  mkdirSync(dir, { recursive: true });
+  const bundles = { scopegate: join(dir, 'scopegate-authorizer-mapped.mjs'), peer: join(dir, 'peer-authorizer-mapped.mjs') } as const;
+  await bundle(join(ROOT, 'functions/authorizer/handler.ts'), bundles.scopegate, true);
+  await bundle(join(ROOT, 'bench/peer-handler.ts'), bundles.peer, true);
+  const mapBytes = { scopegate: statSync(`${bundles.scopegate}.map`).size, peer: statSync(`${bundles.peer}.map`).size };
+  const key = makeKey('RS256', 'reject-1');
+  const impostor = makeKey('RS256', 'reject-1'); // the same kid, another key: a bad signature
+  const stranger = makeKey('RS256', 'reject-unknown');
+  server.keys = [key.publicJwk];
+  const perKind = SMOKE ? 40 : 1500;
+  const warmup = SMOKE ? 10 : 300;
+  const distinct = (make: (i: number) => string) => Array.from({ length: perKind }, (_, i) => `Bearer ${make(i)}`);
+  const tokens = {
+    valid: Array.from({ length: 20 }, (_, i) => `Bearer ${signJwt(key, claims({ iss: ISSUER, sub: `ok-${i}` }))}`),
+    // Three segments of the Bearer regex's alphabet (API Gateway passes them on), the header not JSON.
+    malformed: distinct((i) => `${b64u('{"alg":"RS256","kid":"reject-1"')}.${b64u(`{"sub":"m-${i}"}`)}.c2lnbmF0dXJl${i}`),
+    'unknown kid': distinct((i) => signJwt(stranger, claims({ iss: ISSUER, sub: `k-${i}` }))),
+    'bad signature': distinct((i) => signJwt(impostor, claims({ iss: ISSUER, sub: `s-${i}` }))),
+  };
+  const tokensFile = join(dir, 'reject-tokens.json');
+  writeFileSync(tokensFile, JSON.stringify(tokens));
+  const config = JSON.stringify({
+    issuers: [{ issuer: ISSUER, jwksUri, audience: AUDIENCE, algorithms: ['RS256'] }],
+    routes: EXAMPLE_ROUTES,
+  });
+  const variants = [
+    { name: 'scopegate, with --enable-source-maps', bundle: bundles.scopegate, maps: true },
+    { name: 'scopegate, without (as deployed)', bundle: bundles.scopegate, maps: false },
+    { name: 'peer, with --enable-source-maps', bundle: bundles.peer, maps: true },
+    { name: 'peer, without', bundle: bundles.peer, maps: false },
+  ];
+  type Samples = { totalUs: number[]; runtimeUs: number[]; bytes: Record<string, number> };
+  const samples: Record<string, { importMs: number[]; kinds: Record<string, Samples> }> = {};
+  const rounds = SMOKE ? 1 : 4;
+  for (let round = 0; round < rounds; round++) {
+    const order = [...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length)];
+    for (const v of order) {
+      const env = {
+        ...process.env,
+        AUTHZ_CONFIG: config,
+        NODE_EXTRA_CA_CERTS: TLS.certPath,
+        NODE_OPTIONS: v.maps ? '--enable-source-maps' : '',
+      };
+      // Asynchronous, so that this process's key set server answers the child's fetches.
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [join(ROOT, 'bench/reject-driver.mjs'), v.bundle, tokensFile, String(warmup)],
+        {
+          env,
+          maxBuffer: 1 << 26,
+        },
+      );
+      const result = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { importMs: number; kinds: Record<string, Samples> };
+      const into = samples[v.name] ?? { importMs: [], kinds: {} };
+      samples[v.name] = into;
+      into.importMs.push(result.importMs);
+      for (const [kind, s] of Object.entries(result.kinds)) {
+        const k = into.kinds[kind] ?? { totalUs: [], runtimeUs: [], bytes: s.bytes };
+        into.kinds[kind] = k;
+        // Pushed one by one: a spread of thousands of samples can exceed the argument limit.
+        for (const x of s.totalUs) k.totalUs.push(x);
+        for (const x of s.runtimeUs) k.runtimeUs.push(x);
+      }
+    }
+  }
+  const kinds = Object.keys(tokens).filter((k) => k !== 'valid');
+  const rows = Object.fromEntries(
+    Object.entries(samples).map(([name, s]) => [
+      name,
+      {
+        importMs: spread(s.importMs).median,
+        ...Object.fromEntries(
+          kinds.map((kind) => {
+            const k = s.kinds[kind] as Samples;
+            const total = stats(k.totalUs);
+            return [kind, { ...total, runtimeMedianUs: stats(k.runtimeUs).medianUs, bytes: k.bytes }];
+          }),
+        ),
+      },
+    ]),
+  );
+  const medianOf = (name: string, kind: string) =>
+    (rows[name] as unknown as Record<string, { medianUs: number }>)[kind]?.medianUs ?? Number.NaN;
+  const ratioToPeer = Object.fromEntries(
+    kinds.map((kind) => [
+      kind,
+      {
+        'with --enable-source-maps': round(medianOf(variants[0]?.name as string, kind) / medianOf(variants[2]?.name as string, kind)),
+        'without (as deployed)': round(medianOf(variants[1]?.name as string, kind) / medianOf(variants[3]?.name as string, kind)),
+      },
+    ]),
+  );
+  return { perKind: perKind - warmup, rounds, mapBytes, rows, ratioToPeer };
+}
+
 async function main() {
   mkdirSync(OUT, { recursive: true });
   const server = new JwksServer();
@@ -423,6 +531,7 @@ async function main() {
     const coldResults = wants('cold') ? await cold(jwksUri, server) : undefined;
     const policyResults = wants('policies') ? policies() : [];
     const introspectionResults = wants('introspection') ? await introspection() : undefined;
+    const rejectResults = wants('reject') ? await rejections(jwksUri, server) : undefined;
     const report = {
       machine,
       warm: warmResults,
@@ -430,6 +539,7 @@ async function main() {
       policies: policyResults,
       concurrency: conc,
       introspection: introspectionResults,
+      reject: rejectResults,
     };
     writeFileSync(join(OUT, SMOKE ? 'smoke.json' : ONLY ? `only-${ONLY}.json` : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(
@@ -462,6 +572,29 @@ async function main() {
     if (introspectionResults) {
       console.log('\n5. opaque tokens by introspection (µs per decision; one HTTPS call on loopback when cold)');
       console.table({ cold: introspectionResults.coldCache, warm: introspectionResults.warmCache });
+    }
+    if (rejectResults) {
+      console.log(
+        `\n6. the 401 path: µs per rejected token, handler + the Lambda runtime's error report (median of ${rejectResults.perKind} x ${rejectResults.rounds} rounds; source maps ${rejectResults.mapBytes.scopegate} / ${rejectResults.mapBytes.peer} bytes)`,
+      );
+      console.table(
+        Object.fromEntries(
+          Object.entries(rejectResults.rows).map(([name, r]) => {
+            const row = r as unknown as Record<string, { medianUs: number; p99Us: number; runtimeMedianUs: number }> & { importMs: number };
+            const cell = (kind: string) => `${row[kind]?.medianUs} (runtime ${row[kind]?.runtimeMedianUs})`;
+            return [
+              name,
+              {
+                malformed: cell('malformed'),
+                'unknown kid': cell('unknown kid'),
+                'bad signature': cell('bad signature'),
+                'import ms': row.importMs,
+              },
+            ];
+          }),
+        ),
+      );
+      console.table(Object.fromEntries(Object.entries(rejectResults.ratioToPeer).map(([kind, r]) => [`scopegate / peer, ${kind}`, r])));
     }
   } finally {
     await server.stop();

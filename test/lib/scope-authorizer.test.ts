@@ -24,7 +24,7 @@ function build(stack: Stack, options: { cacheTtl?: Duration; scopes?: string[] }
 }
 
 describe('ScopeAuthorizer', () => {
-  it('deploys a minified ESM Node.js 24 arm64 function that reads its configuration from SSM', () => {
+  it('deploys a minified ESM Node.js 24 arm64 function that reads its configuration from SSM, without --enable-source-maps', () => {
     const stack = testStack();
     build(stack);
     const t = Template.fromStack(stack);
@@ -34,7 +34,8 @@ describe('ScopeAuthorizer', () => {
       MemorySize: 256,
       Timeout: 10,
       Handler: 'index.handler',
-      Environment: { Variables: Match.objectLike({ AUTHZ_CONFIG_PARAMETER: Match.anyValue(), NODE_OPTIONS: '--enable-source-maps' }) },
+      // No --enable-source-maps: reading the map costs every cold start (docs/performance.md).
+      Environment: { Variables: Match.objectLike({ AUTHZ_CONFIG_PARAMETER: Match.anyValue(), NODE_OPTIONS: Match.absent() }) },
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

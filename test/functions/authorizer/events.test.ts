@@ -37,6 +37,31 @@ describe('answerOf: every outcome becomes API Gateway answer in one place', () =
     expect(() => answerOf(tokenEvent, decision)).toThrow(/^Unauthorized$/);
   });
 
+  it('throws the 401 and the 500 as plain Errors without a stack trace, for the Lambda runtime to log and report cheaply', () => {
+    const thrown = (decision: Decision) => {
+      try {
+        answerOf(tokenEvent, decision);
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error('answerOf did not throw');
+    };
+    const limit = Error.stackTraceLimit;
+    const unauthorized = thrown({
+      outcome: 'unauthorized',
+      record: { reason: 'invalid_token.signature', effect: 'unauthorized', latencyMs: 1 },
+    });
+    expect(unauthorized).toBeInstanceOf(Error);
+    expect(unauthorized.constructor).toBe(Error);
+    expect(unauthorized.message).toBe('Unauthorized');
+    expect(unauthorized.stack).toBe('Error: Unauthorized');
+    const failure = thrown({ outcome: 'error', record: { reason: 'keys_unavailable', effect: 'error', latencyMs: 1 } });
+    expect(failure.stack).toBe('Error: Authorizer failure: keys_unavailable');
+    // The process's own stack traces are untouched.
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error('other').stack?.split('\n').length).toBeGreaterThan(1);
+  });
+
   it('an error decision is a deliberate 500 naming its reason', () => {
     const keys: Decision = { outcome: 'error', record: { reason: 'keys_unavailable', effect: 'error', latencyMs: 1 } };
     expect(() => answerOf(tokenEvent, keys)).toThrow('Authorizer failure: keys_unavailable');
