@@ -1,10 +1,32 @@
-import { HTTP_METHODS, Unrouted } from '../functions/authorizer/config';
+// The proof imports the compiler under proof, and types only of the authorizer's modules: its
+// model of API Gateway (gateway-model.ts) is its own, and nothing here routes, parses or
+// expands `ANY` with the authorizer's code.
+import type { Unrouted } from '../functions/authorizer/config';
 import { type CompiledPolicy, type CompileOptions, compilePolicy, type PolicyRoute, renderPolicy } from '../functions/authorizer/policy';
 import { Alphabet, LazyDfa, PatternSet } from './automaton';
-import { enumerateRouteSets, type ProofRoute, type RouteSet, requirementsOf, type TokenModel } from './route-sets';
+import { ANY_METHODS, readResourcePath } from './gateway-model';
+import {
+  DEFAULT_LIMITS,
+  type EnumerationLimits,
+  enumerateRouteSets,
+  type ProofRoute,
+  type RouteSet,
+  requirementsOf,
+  type TokenModel,
+} from './route-sets';
 import { Router } from './routing';
 
-export type { ProofRoute, RouteSet, TokenModel } from './route-sets';
+export type { EnumerationLimits, ProofRoute, RouteSet, TokenModel } from './route-sets';
+
+/**
+ * A route of the table under proof: what the proof reads ({@link ProofRoute}: method, path,
+ * requirements), and what the compiler under proof reads (its own parsed `template`), which
+ * the proof passes on to it and never reads.
+ */
+export type TableRoute = ProofRoute & PolicyRoute;
+
+/** Where requests no route matches go: `deny` (they reach the authorizer) or `unreachable`. */
+export type UnroutedMode = `${Unrouted}`;
 
 /**
  * The proof that compiled policies are exact, over every request string of the API and
@@ -14,10 +36,14 @@ export type { ProofRoute, RouteSet, TokenModel } from './route-sets';
  * ({@link Router}), breadth first, so that every counterexample found is a shortest one:
  *
  * - `complete`: every canonical request of a satisfied route is allowed;
- * - `sound`: no request governed by a route the token does not satisfy is allowed;
- * - `unrouted`: under `unrouted: deny`, no request that no route governs is allowed.
+ * - `sound`: no request governed by a route the token does not satisfy is allowed, nor a
+ *   request whose routing is undocumented (an empty path segment) while some route is not
+ *   satisfied;
+ * - `unrouted`: under `unrouted: deny`, no request that no route governs is allowed (nor an
+ *   undocumented one).
  *
- * Nothing the compiler says of its own policy excuses a failure.
+ * Nothing the compiler says of its own policy excuses a failure; what it says decides only how
+ * the authorizer answers ({@link CaseAnswer}), and so which over-denials are no failure.
  */
 
 /** Which property a counterexample breaks. */
@@ -50,7 +76,7 @@ export interface ProofCase {
   proven: boolean;
   /** Failures: requests the policy gets wrong where it must not. */
   counterexamples: Counterexample[];
-  /** Requests the policy denies although the token satisfies their route, where that is allowed (`answer` says why). */
+  /** Requests the policy denies although the token satisfies their route, where that is no failure (`answer` says why). */
   overDenied: Counterexample[];
   /** Whether the compiler said its policy is exact (the proof decides for itself). */
   compilerExact: boolean;
@@ -61,12 +87,17 @@ export interface ProofCase {
 
 /** The proof for a route table. */
 export interface ProofReport {
+  /** Every route set a token can satisfy was checked, and none has a counterexample. */
   proven: boolean;
-  cases: ProofCase[];
-  /** What was covered, in words: every reachable route set, or which sample. */
-  coverage: string;
+  /** Some checked route set has a counterexample. */
+  failed: boolean;
   /** Whether `cases` hold every route set a token can satisfy. */
   exhaustive: boolean;
+  /** What was covered, in words; when not exhaustive, what was left out. */
+  coverage: string;
+  cases: ProofCase[];
+  /** Unions of requirement sets explored to find the route sets. */
+  unions: number;
   /** Reachable states of the product of the router and the policy patterns (built once, read by every case). */
   states: number;
   /** Wall-clock time of the whole proof, in milliseconds. */
@@ -84,17 +115,17 @@ export type PolicyCompiler = (
 export interface ProofOptions {
   /** The authorizer's `policyCacheTtlSeconds` (step-up routes must stay fresh that long). Default 0. */
   policyCacheTtlSeconds?: number;
-  /** Enumerate at most this many scope sets before falling back to a sample. Default 512. */
-  maxScopeSets?: number;
+  /** How far the route-set enumeration goes. Default {@link DEFAULT_LIMITS}. */
+  limits?: EnumerationLimits;
   /** Counterexamples kept per property and case. Default 5. */
   maxCounterexamples?: number;
-  /** The policy compiler under proof. Default the authorizer's `compilePolicy` (tests inject faults here). */
+  /** The policy compiler under proof. Default the authorizer's `compilePolicy`. */
   compile?: PolicyCompiler;
   /** Whether requests no route matches reach the authorizer. Default `deny`. */
-  unrouted?: Unrouted;
+  unrouted?: UnroutedMode;
   /**
    * The authorizer is uncached (`policyCacheTtlSeconds` 0): a route set without an exact
-   * policy is answered one request at a time, and is not a failure. Default false.
+   * policy is answered one request at a time, and its over-denials are no failure. Default false.
    */
   uncached?: boolean;
 }
@@ -108,7 +139,8 @@ export function formatRequest(request: string): string {
   return slash < 0 ? request : `${request.slice(0, slash)} ${request.slice(slash)}`;
 }
 
-function routeName(route: ProofRoute): string {
+/** `METHOD /path` of a route. */
+export function routeName(route: ProofRoute): string {
   return `${route.method} ${route.path}`;
 }
 
@@ -123,11 +155,25 @@ function lacking(route: ProofRoute, token: TokenModel): string {
   return missing.length === 1 ? (missing[0] as string) : `any of ${missing.map((m) => `[${m}]`).join(', ')}`;
 }
 
-function explain(property: ProofProperty, request: string, route: ProofRoute | undefined, token: TokenModel): string {
-  if (property === 'unrouted') return `${request} is allowed, and no route governs it`;
+type Finding = ProofProperty | 'undocumented-sound' | 'undocumented-unrouted';
+
+function explain(finding: Finding, request: string, route: ProofRoute | undefined, token: TokenModel): string {
   const name = route ? routeName(route) : '?';
-  if (property === 'complete') return `${request} is denied, yet the token satisfies ${name}, which governs it`;
-  return `${request} is allowed for a token without ${route ? lacking(route, token) : '?'} (the request reaches ${name})`;
+  switch (finding) {
+    case 'complete':
+      return `${request} is denied, yet the token satisfies ${name}, which governs it`;
+    case 'sound':
+      return `${request} is allowed for a token without ${route ? lacking(route, token) : '?'} (the request reaches ${name})`;
+    case 'unrouted':
+      return `${request} is allowed, and no route governs it`;
+    case 'undocumented-sound':
+      return (
+        `${request} is allowed, but API Gateway documents no routing for a path with an empty segment: ` +
+        `it might reach ${name}, which the token does not satisfy`
+      );
+    case 'undocumented-unrouted':
+      return `${request} is allowed, but API Gateway documents no routing for a path with an empty segment: it might reach no route`;
+  }
 }
 
 /** The policy's resource patterns after the stage prefix, which every resource must start with (no other stage or API). */
@@ -202,8 +248,6 @@ interface CaseInput {
   satisfied: boolean[];
   token: TokenModel;
   compiled: CompiledPolicy;
-  unrouted: Unrouted;
-  uncached: boolean;
 }
 
 const ALLOW = 1;
@@ -215,7 +259,7 @@ function proveCase(
   graph: ProductGraph,
   globIds: Map<string, number>,
   input: CaseInput,
-  max: number,
+  options: { unrouted: UnroutedMode; uncached: boolean; max: number },
 ): ProofCase {
   const { satisfied, compiled } = input;
   const { allow, deny } = patterns(compiled);
@@ -248,10 +292,12 @@ function proveCase(
   // an inexact policy is returned when its over-denials are accepted, or not at all when the
   // authorizer is uncached. Whether that answer is right is decided here.
   const accepted = !compiled.exact && compiled.overDenied.every((i) => routes[i]?.acceptOverDeny === true);
-  const answer: CaseAnswer = compiled.exact ? 'cached' : accepted ? 'accepted-over-deny' : input.uncached ? 'single-request' : 'cached';
-  const report = (property: ProofProperty, route: number, node: number) => {
-    const key = `${property} ${route}`;
-    if (found.has(key) || count[property] >= max) return;
+  const answer: CaseAnswer = compiled.exact ? 'cached' : accepted ? 'accepted-over-deny' : options.uncached ? 'single-request' : 'cached';
+  const unsatisfied = satisfied.indexOf(false);
+  const report = (finding: Finding, route: number, node: number) => {
+    const property: ProofProperty = finding === 'undocumented-sound' ? 'sound' : finding === 'undocumented-unrouted' ? 'unrouted' : finding;
+    const key = `${finding} ${route}`;
+    if (found.has(key) || count[property] >= options.max) return;
     found.add(key);
     count[property]++;
     const r = routes[route];
@@ -260,7 +306,7 @@ function proveCase(
       request,
       property,
       ...(r ? { route: routeName(r) } : {}),
-      detail: explain(property, request, r, input.token),
+      detail: explain(finding, request, r, input.token),
     };
     const excused =
       property === 'complete' && (answer === 'single-request' || (answer === 'accepted-over-deny' && r?.acceptOverDeny === true));
@@ -271,11 +317,15 @@ function proveCase(
   for (let node = 0; node < graph.size; node++) {
     const rv = router.verdict(graph.router[node] as number);
     if (!rv.request) continue;
-    const p = graph.policy[node] as number;
-    const allowed = permitted(p);
+    const allowed = permitted(graph.policy[node] as number);
+    if (!rv.documented) {
+      if (allowed && unsatisfied >= 0) report('undocumented-sound', unsatisfied, node);
+      else if (allowed && options.unrouted === 'deny') report('undocumented-unrouted', -1, node);
+      continue;
+    }
     if (!allowed && rv.canonical >= 0 && satisfied[rv.canonical]) report('complete', rv.canonical, node);
     if (allowed && rv.governed >= 0 && !satisfied[rv.governed]) report('sound', rv.governed, node);
-    if (allowed && rv.governed < 0 && input.unrouted === Unrouted.DENY) report('unrouted', -1, node);
+    if (allowed && rv.governed < 0 && options.unrouted === 'deny') report('unrouted', -1, node);
   }
   return {
     satisfied: routes.flatMap((route, i) => (satisfied[i] ? [routeName(route)] : [])),
@@ -293,27 +343,27 @@ function proveCase(
  * already left out): the core of {@link proveRouteTable}, for callers that choose the sets.
  */
 export function proveRouteSets(
-  routes: readonly ProofRoute[],
+  routes: readonly TableRoute[],
   sets: readonly RouteSet[],
   options: Pick<ProofOptions, 'compile' | 'maxCounterexamples' | 'unrouted' | 'uncached'> = {},
 ): { cases: ProofCase[]; states: number } {
   const compile = options.compile ?? compilePolicy;
-  const unrouted = options.unrouted ?? Unrouted.DENY;
-  const uncached = options.uncached ?? false;
+  const unrouted: UnroutedMode = options.unrouted ?? 'deny';
   const mayOverDeny = (i: number) => routes[i]?.acceptOverDeny === true;
   const inputs: CaseInput[] = sets.map((set) => ({
     ...set,
-    unrouted,
-    uncached,
-    compiled: compile(routes, (i) => set.satisfied[i] === true, { unrouted, mayOverDeny }),
+    compiled: compile(routes, (i) => set.satisfied[i] === true, { unrouted: unrouted as Unrouted, mayOverDeny }),
   }));
   const perCase = inputs.map((input) => {
     const { allow, deny } = patterns(input.compiled);
     return [...allow, ...deny];
   });
   // One alphabet for the whole proof: the table's characters and every pattern's.
-  const literals: string[] = [...HTTP_METHODS];
-  for (const route of routes) for (const seg of route.template.segments) if (seg.kind === 'literal') literals.push(seg.value);
+  const literals: string[] = [...ANY_METHODS];
+  for (const route of routes) {
+    literals.push(route.method);
+    for (const part of readResourcePath(route.path).parts) if (part.kind === 'fixed') literals.push(part.text);
+  }
   for (const globs of perCase) for (const glob of globs) literals.push(glob.replace(/[*?]/g, ''));
   const alphabet = new Alphabet(literals);
   const router = new Router(routes, alphabet);
@@ -328,54 +378,81 @@ export function proveRouteSets(
     }
   }
   const graph = new ProductGraph(router.dfa, new LazyDfa(policySet), alphabet);
-  const max = options.maxCounterexamples ?? 5;
-  return { cases: inputs.map((input) => proveCase(routes, router, graph, globIds, input, max)), states: graph.size };
+  const caseOptions = { unrouted, uncached: options.uncached ?? false, max: options.maxCounterexamples ?? 5 };
+  return { cases: inputs.map((input) => proveCase(routes, router, graph, globIds, input, caseOptions)), states: graph.size };
 }
 
 /**
  * Prove the policies of a route table exact (see the module comment): for every set of
- * routes a token can satisfy (or, for tables with too many, the sample the report's
- * `coverage` names), decide the three properties over all request strings.
+ * routes a token can satisfy (or, for tables with too many, those the report's `coverage`
+ * names), decide the three properties over all request strings.
  */
-export function proveRouteTable(table: readonly ProofRoute[], options: ProofOptions = {}): ProofReport {
+export function proveRouteTable(table: readonly TableRoute[], options: ProofOptions = {}): ProofReport {
   const started = performance.now();
   // HTTP API's catch-all `$default` has no resource path: the policy compiler never sees it.
   const routes = table.filter((r) => r.path !== '$default');
-  const enumeration = enumerateRouteSets(routes, options.policyCacheTtlSeconds ?? 0, options.maxScopeSets ?? 512);
+  const enumeration = enumerateRouteSets(routes, options.policyCacheTtlSeconds ?? 0, options.limits ?? DEFAULT_LIMITS);
   const { cases, states } = proveRouteSets(routes, enumeration.sets, options);
+  const failed = cases.some((c) => !c.proven);
   return {
-    proven: cases.every((c) => c.proven),
-    cases,
-    coverage: enumeration.coverage,
+    proven: !failed && enumeration.exhaustive,
+    failed,
     exhaustive: enumeration.exhaustive,
+    coverage: enumeration.coverage,
+    cases,
+    unions: enumeration.unions,
     states,
     elapsedMs: Math.round(performance.now() - started),
   };
 }
 
 /**
- * The proof as synth errors: one line per distinct counterexample (at most `max`), naming
- * the request, the route and the token; empty when proven. For the `ScopeAuthorizer`
- * construct, which fails synth on any.
+ * A route set that has no exact cached policy, with its witness: a case that fails only by
+ * over-denying (`complete`) where the compiler itself said it found no exact policy, which an
+ * uncached authorizer answers one request at a time. `undefined` when there is none.
  */
-export function routeTableProofErrors(
-  config: { routes: readonly ProofRoute[]; policyCacheTtlSeconds: number; unrouted?: Unrouted },
-  options: Pick<ProofOptions, 'compile'> & { max?: number } = {},
-): string[] {
-  const max = options.max ?? 10;
-  const report = proveRouteTable(config.routes, {
-    policyCacheTtlSeconds: config.policyCacheTtlSeconds,
-    unrouted: config.unrouted ?? Unrouted.DENY,
-    uncached: config.policyCacheTtlSeconds === 0,
-    ...(options.compile ? { compile: options.compile } : {}),
-  });
+export function noExactCachedPolicy(report: ProofReport): { case: ProofCase; witness: Counterexample } | undefined {
+  for (const c of report.cases) {
+    const witness = c.counterexamples[0];
+    if (witness && !c.compilerExact && c.counterexamples.every((x) => x.property === 'complete')) return { case: c, witness };
+  }
+  return undefined;
+}
+
+/** The scopes of a token, in words. */
+export function tokenScopes(token: TokenModel): string {
+  return token.scopes.length > 0 ? token.scopes.join(' ') : 'no scope';
+}
+
+/**
+ * The failures of a report as synth errors: one line per distinct counterexample (at most
+ * `max`), naming the property, the request, the route and the token; empty when none.
+ */
+export function proofErrors(report: ProofReport, max = 10): string[] {
   const errors = new Map<string, string>();
   for (const c of report.cases) {
     for (const x of c.counterexamples) {
       if (errors.size >= max) break;
-      const scopes = c.token.scopes.length > 0 ? c.token.scopes.join(' ') : 'no scope';
-      if (!errors.has(x.detail)) errors.set(x.detail, `policy proof (${x.property}): ${x.detail}; token with ${scopes} (docs/proof.md)`);
+      if (!errors.has(x.detail))
+        errors.set(x.detail, `policy proof (${x.property}): ${x.detail}; token with ${tokenScopes(c.token)} (docs/proof.md)`);
     }
   }
   return [...errors.values()];
+}
+
+/**
+ * The proof of a validated configuration as synth errors (see {@link proofErrors}): uncached
+ * when its `policyCacheTtlSeconds` is 0.
+ */
+export function routeTableProofErrors(
+  config: { routes: readonly TableRoute[]; policyCacheTtlSeconds: number; unrouted?: UnroutedMode },
+  options: Pick<ProofOptions, 'compile'> & { max?: number } = {},
+): string[] {
+  const report = proveRouteTable(config.routes, {
+    policyCacheTtlSeconds: config.policyCacheTtlSeconds,
+    unrouted: config.unrouted ?? 'deny',
+    uncached: config.policyCacheTtlSeconds === 0,
+    ...(options.compile ? { compile: options.compile } : {}),
+  });
+  return proofErrors(report, options.max);
 }

@@ -1,72 +1,70 @@
-import { HTTP_METHODS } from '../functions/authorizer/config';
-import type { PolicyRoute } from '../functions/authorizer/policy';
-import { compareSpecificity } from '../functions/authorizer/routes';
 import { type Alphabet, type Fragment, LazyDfa, PatternSet } from './automaton';
+import { ANY_METHODS, type GatewayRoute, type ResourcePath, readResourcePath, takesPrecedence } from './gateway-model';
 
 /**
- * API Gateway's routing as an automaton over request strings (`METHOD/raw/path`).
- *
- * A canonical path (no empty segment, no trailing `/`, or the root `/`) goes to the most
- * specific route whose method (exactly, or `*`) and template match: literal beats
- * `{name}` beats `{name+}`, left to right; on one template an exact method beats `*`.
- * A raw path with empty segments is routed as its collapsed form (runs of `/` made one,
- * a trailing `/` dropped): API Gateway REST routes `/x/` to `/x`, and for `//` we assume
- * the same, which is the cautious reading (the request then counts as governed by that
- * route, and must be denied when the route is).
+ * API Gateway's routing (proof/gateway-model.ts) as an automaton over request strings
+ * (`METHOD/raw/path`): each route's resource path read from its `path`, in two forms, the
+ * canonical one (`GET/a/b`, or the root `GET/`) and the one with a trailing slash
+ * (`GET/a/b/`, routed as `/a/b`); plus every request string, and every request string whose
+ * path has no empty part but one trailing `/` at most (the rest are undocumented).
  */
 
 /** What the router knows at the end of a request string. */
 export interface RouteVerdict {
-  /** The string is a request: a method token (any, not only those API Gateway routes), then `/`. */
+  /** The string is a request: a method token (any, not only those `ANY` stands for), then `/`. */
   request: boolean;
+  /** The path has no empty part but one trailing `/` at most: API Gateway's routing of it is documented. */
+  documented: boolean;
   /** The route a canonical request goes to, or -1 (not canonical, or no route). */
   canonical: number;
-  /** The route that governs the request, canonical or collapsing to one, or -1. */
+  /** The route that governs the request, canonical or with a trailing slash, or -1. */
   governed: number;
 }
 
-/** Whether `q` takes a request both match away from `r` (see the module comment). */
-export function beats(q: PolicyRoute, r: PolicyRoute): boolean {
-  if (q.method !== r.method && q.method !== '*' && r.method !== '*') return false;
-  const order = compareSpecificity(q.template, r.template);
-  if (order !== 0) return order < 0;
-  return q.template.key === r.template.key && q.method !== '*' && r.method === '*';
+interface ReadRoute {
+  method: string;
+  resource: ResourcePath;
 }
 
 function methodFragment(p: PatternSet, method: string): Fragment {
-  return method === '*' ? p.alt(...HTTP_METHODS.map((m) => p.literal(m))) : p.literal(method);
+  return method === '*' || method === 'ANY' ? p.alt(...ANY_METHODS.map((m) => p.literal(m))) : p.literal(method);
 }
 
-/** The requests a template matches, canonical or collapsed (see the module comment). */
-function templateFragment(p: PatternSet, route: PolicyRoute, form: 'canonical' | 'collapsed'): Fragment {
-  const sep = () => (form === 'canonical' ? p.literal('/') : p.plus(p.literal('/')));
-  const parts: Fragment[] = [methodFragment(p, route.method)];
-  if (route.template.segments.length === 0) parts.push(sep());
-  for (const seg of route.template.segments) {
-    parts.push(sep());
-    if (seg.kind === 'literal') parts.push(p.literal(seg.value));
-    else if (seg.kind === 'param') parts.push(p.plus(p.notSlash()));
-    else parts.push(p.plus(p.notSlash()), p.star(p.seq(sep(), p.plus(p.notSlash()))));
+/** One part or more (`{name}` is one, `{name+}` one or more), each after a `/`. */
+function pathFragment(p: PatternSet, route: ReadRoute, trailingSlash: boolean): Fragment {
+  const part = () => p.plus(p.notSlash());
+  const pieces: Fragment[] = [methodFragment(p, route.method)];
+  if (route.resource.parts.length === 0) pieces.push(p.literal('/'));
+  for (const level of route.resource.parts) {
+    pieces.push(p.literal('/'));
+    if (level.kind === 'fixed') pieces.push(p.literal(level.text));
+    else if (level.kind === 'variable') pieces.push(part());
+    else pieces.push(part(), p.star(p.seq(p.literal('/'), part())));
   }
-  if (form === 'collapsed' && route.template.segments.length > 0) parts.push(p.star(p.literal('/')));
-  return p.seq(...parts);
+  if (trailingSlash) pieces.push(p.literal('/'));
+  return p.seq(...pieces);
 }
 
 /** The router of a route table: a lazy DFA whose states say which route a request goes to. */
 export class Router {
   readonly dfa: LazyDfa;
+  private readonly routes: ReadRoute[];
   private readonly verdicts: (RouteVerdict | undefined)[] = [];
 
-  constructor(
-    private readonly routes: readonly PolicyRoute[],
-    alphabet: Alphabet,
-  ) {
+  constructor(routes: readonly GatewayRoute[], alphabet: Alphabet) {
+    this.routes = routes.map((r) => ({ method: r.method, resource: readResourcePath(r.path) }));
     const p = new PatternSet(alphabet);
-    routes.forEach((route, i) => {
-      p.add(templateFragment(p, route, 'canonical'), 2 * i);
-      p.add(templateFragment(p, route, 'collapsed'), 2 * i + 1);
+    const n = this.routes.length;
+    this.routes.forEach((route, i) => {
+      p.add(pathFragment(p, route, false), 2 * i);
+      if (route.resource.parts.length > 0) p.add(pathFragment(p, route, true), 2 * i + 1);
     });
-    p.add(p.seq(p.plus(p.notSlash()), p.literal('/'), p.star(p.any())), 2 * routes.length);
+    const token = () => p.plus(p.notSlash());
+    const part = () => p.plus(p.notSlash());
+    p.add(p.seq(token(), p.literal('/'), p.star(p.any())), 2 * n);
+    // `M/`, `M/a/b`, `M/a/b/`.
+    const parts = p.seq(part(), p.star(p.seq(p.literal('/'), part())), p.alt(p.seq(), p.literal('/')));
+    p.add(p.seq(token(), p.literal('/'), p.alt(p.seq(), parts)), 2 * n + 1);
     this.dfa = new LazyDfa(p);
   }
 
@@ -79,23 +77,26 @@ export class Router {
   verdict(state: number): RouteVerdict {
     const known = this.verdicts[state];
     if (known !== undefined) return known;
-    const tags = this.dfa.accepting[state] as number[];
+    const n = this.routes.length;
     const canonical: number[] = [];
-    const collapsed: number[] = [];
+    const trailing: number[] = [];
     let request = false;
-    for (const tag of tags) {
-      if (tag === 2 * this.routes.length) request = true;
-      else (tag % 2 === 0 ? canonical : collapsed).push(tag >> 1);
+    let documented = false;
+    for (const tag of this.dfa.accepting[state] as number[]) {
+      if (tag === 2 * n) request = true;
+      else if (tag === 2 * n + 1) documented = true;
+      else (tag % 2 === 0 ? canonical : trailing).push(tag >> 1);
     }
-    const verdict = { request, canonical: this.winner(canonical), governed: this.winner(collapsed) };
+    const winner = this.winner(canonical);
+    const verdict = { request, documented, canonical: winner, governed: winner >= 0 ? winner : this.winner(trailing) };
     this.verdicts[state] = verdict;
     return verdict;
   }
 
-  private winner(matching: number[]): number {
+  private winner(matching: readonly number[]): number {
     let best = -1;
     for (const i of matching) {
-      if (best === -1 || beats(this.routes[i] as PolicyRoute, this.routes[best] as PolicyRoute)) best = i;
+      if (best === -1 || takesPrecedence(this.routes[i] as ReadRoute, this.routes[best] as ReadRoute)) best = i;
     }
     return best;
   }

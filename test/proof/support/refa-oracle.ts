@@ -1,12 +1,13 @@
 import { DFA, getIntersectionWordSets, JS, NFA, type TransitionIterable } from 'refa';
-import { HTTP_METHODS } from '../../../functions/authorizer/config';
-import type { CompiledPolicy, PolicyRoute } from '../../../functions/authorizer/policy';
-import { compareSpecificity, type RouteTemplate } from '../../../functions/authorizer/routes';
+import type { CompiledPolicy } from '../../../functions/authorizer/policy';
+import { ANY_METHODS, type GatewayRoute, readResourcePath, takesPrecedence } from '../../../proof/gateway-model';
 
 /**
  * A second implementation of the proof's decision, on refa's automata (JS regexes over
  * UTF-16, set operations by determinization and complement, precedence as language
- * difference), to check proof/ against. Slow (see docs/proof.md), so for small tables only.
+ * difference), to check proof/'s automata and search against. It reads API Gateway through
+ * the proof's model (gateway-model.ts), which routing.test.ts checks on its own. Slow (see
+ * docs/proof.md), so for small tables only.
  */
 
 const MAX_CHAR = 0xffff;
@@ -20,29 +21,32 @@ function escapeRegex(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 }
 
-const METHODS = `(?:${HTTP_METHODS.join('|')})`;
+const SEGMENT = '[^/]+';
 
-function template(method: string, t: RouteTemplate, form: 'canonical' | 'collapsed'): NFA {
-  const sep = form === 'canonical' ? '/' : '/+';
-  let source = method === '*' ? METHODS : escapeRegex(method);
-  if (t.segments.length === 0) return nfa(`${source}${sep}`);
-  for (const seg of t.segments) {
-    source += sep;
-    source += seg.kind === 'literal' ? escapeRegex(seg.value) : seg.kind === 'param' ? '[^/]+' : `[^/]+(?:${sep}[^/]+)*`;
+/** The requests of a route, canonical or with a trailing slash. */
+function routeRegex(route: GatewayRoute, trailingSlash: boolean): string {
+  let source = route.method === '*' ? `(?:${ANY_METHODS.join('|')})` : escapeRegex(route.method);
+  const parts = readResourcePath(route.path).parts;
+  if (parts.length === 0) return `${source}/`;
+  for (const part of parts) {
+    source += '/';
+    source += part.kind === 'fixed' ? escapeRegex(part.text) : part.kind === 'variable' ? SEGMENT : `${SEGMENT}(?:/${SEGMENT})*`;
   }
-  return nfa(form === 'collapsed' ? `${source}/*` : source);
+  return trailingSlash ? `${source}/` : source;
+}
+
+function union(list: readonly NFA[]): NFA {
+  const out = NFA.empty({ maxCharacter: MAX_CHAR });
+  for (const x of list) out.union(x);
+  return out;
 }
 
 function globs(list: readonly string[]): DFA {
-  const union = NFA.empty({ maxCharacter: MAX_CHAR });
-  for (const g of list) union.unionInto(nfa([...g].map((ch) => (ch === '*' ? '[^]*' : ch === '?' ? '[^]' : escapeRegex(ch))).join('')));
-  return DFA.fromFA(union);
+  return DFA.fromFA(union(list.map((g) => nfa([...g].map((ch) => (ch === '*' ? '[^]*' : ch === '?' ? '[^]' : escapeRegex(ch))).join('')))));
 }
 
 function minus<A>(a: TransitionIterable<A>, b: readonly NFA[]): DFA {
-  const union = NFA.empty({ maxCharacter: MAX_CHAR });
-  for (const x of b) union.union(x);
-  const not = DFA.fromFA(union);
+  const not = DFA.fromFA(union(b));
   not.complement();
   return DFA.fromIntersection(a, not);
 }
@@ -52,22 +56,29 @@ function shortest<A, B>(a: TransitionIterable<A>, b: TransitionIterable<B>): num
   return undefined;
 }
 
-function beats(q: PolicyRoute, r: PolicyRoute): boolean {
-  if (q.method !== r.method && q.method !== '*' && r.method !== '*') return false;
-  const order = compareSpecificity(q.template, r.template);
-  if (order !== 0) return order < 0;
-  return q.template.key === r.template.key && q.method !== '*' && r.method === '*';
+function least(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
-/** Per property, the length of a shortest counterexample per route (`-1` for unrouted), as refa finds them. */
+/**
+ * Per property and route (`-1` for none), the length of a shortest counterexample, as refa
+ * finds them, with `unrouted: deny`. Requests with an undocumented route (an empty segment
+ * other than one trailing `/`) count against the first route the token does not satisfy, else
+ * as unrouted.
+ */
 export function refaCounterexamples(
-  routes: readonly PolicyRoute[],
+  routes: readonly GatewayRoute[],
   satisfied: readonly boolean[],
   compiled: CompiledPolicy,
 ): Map<string, number> {
-  const canonicalT = routes.map((r) => template(r.method, r.template, 'canonical'));
-  const collapsedT = routes.map((r) => template(r.method, r.template, 'collapsed'));
-  const winners = routes.map((r, i) => routes.flatMap((q, k) => (k !== i && beats(q, r) ? [k] : [])));
+  const read = routes.map((r) => ({ method: r.method, resource: readResourcePath(r.path) }));
+  const canonicalT = routes.map((r) => nfa(routeRegex(r, false)));
+  const collapsedT = routes.map((r, i) =>
+    (read[i] as { resource: { parts: unknown[] } }).resource.parts.length === 0
+      ? nfa(routeRegex(r, false))
+      : nfa(`${routeRegex(r, false)}/?`),
+  );
+  const winners = read.map((r, i) => read.flatMap((q, k) => (k !== i && takesPrecedence(q, r) ? [k] : [])));
   const canonical = routes.map((_, i) =>
     minus(
       canonicalT[i] as NFA,
@@ -80,13 +91,14 @@ export function refaCounterexamples(
       (winners[i] as number[]).map((k) => collapsedT[k] as NFA),
     ),
   );
-  const unrouted = minus(nfa(`[^/]+/[^]*`), collapsedT);
+  const documented = nfa(`${SEGMENT}/(?:${SEGMENT}(?:/${SEGMENT})*/?)?`);
+  const unrouted = minus(documented, collapsedT);
+  const undocumented = minus(nfa('[^/]+/[^]*'), [documented]);
 
-  const allow = compiled.allow;
-  const deny = allow.length > 0 ? compiled.deny : ['*'];
+  const deny = compiled.allow.length > 0 ? compiled.deny : ['*'];
   const notDeny = globs(deny);
   notDeny.complement();
-  const permitted = DFA.fromIntersection(globs(allow), notDeny);
+  const permitted = DFA.fromIntersection(globs(compiled.allow), notDeny);
   const refused = permitted.copy();
   refused.complement();
   const out = new Map<string, number>();
@@ -94,7 +106,11 @@ export function refaCounterexamples(
     const n = satisfied[i] ? shortest(canonical[i] as DFA, refused) : shortest(governed[i] as DFA, permitted);
     if (n !== undefined) out.set(`${satisfied[i] ? 'complete' : 'sound'} ${i}`, n);
   });
-  const n = shortest(unrouted, permitted);
+  const first = satisfied.indexOf(false);
+  const key = first >= 0 ? `sound ${first}` : 'unrouted -1';
+  let n = shortest(unrouted, permitted);
   if (n !== undefined) out.set('unrouted -1', n);
+  n = least(out.get(key), shortest(undocumented, permitted));
+  if (n !== undefined) out.set(key, n);
   return out;
 }
