@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { type AuthorizerConfig, parseConfig } from '../functions/authorizer/config';
+import { type AuthorizerConfig, parseConfig, Unrouted } from '../functions/authorizer/config';
 import { isJsonObject } from '../functions/shared/json';
 import { parseOpenApiText, readOpenApiRoutes } from '../functions/shared/openapi';
-import { type PolicyCompiler, type ProofCase, type ProofReport, proveRouteTable } from '../proof/prove';
+import {
+  noExactCachedPolicy,
+  type PolicyCompiler,
+  type ProofCase,
+  type ProofReport,
+  proveRouteTable,
+  type UnroutedMode,
+} from '../proof/prove';
 import { commandArgs } from './args';
 
 export const VERIFY_HELP = `Usage: scopegate verify (--config FILE | --openapi FILE) [--json]
@@ -13,17 +20,24 @@ compiles for each set of routes a token can satisfy
   2. allows no request that a route the token does not satisfy governs (sound),
   3. allows no request that no route governs (unrouted), unless the configuration says
      such requests cannot reach the authorizer ("unrouted": "unreachable").
-A failure prints a shortest counterexample request. See docs/proof.md for the model.
+A request denied to a token whose route allows it is a failure, unless that route accepts
+it ("acceptOverDeny") or the authorizer is uncached ("policyCacheTtlSeconds": 0). A failure
+prints a shortest counterexample request. API Gateway is read from its documentation, not
+from the authorizer's code (docs/proof.md).
 
 Options:
   --config FILE    the authorizer configuration; a file holding only a route list (or an
-                   object with "routes" and no "issuers") is read as the route table
-  --openapi FILE   the route table of an OpenAPI 3 document's security requirements
-                   (as "scopegate routes" reads it; public operations have no scopes)
+                   object with "routes" and no "issuers") is read as the route table, with
+                   the policy cached
+  --openapi FILE   the route table of an OpenAPI 3 document's security requirements (as
+                   "scopegate routes" reads it). Imported as a SpecRestApi, the document is
+                   the API's whole resource set, so it is proven with "unrouted": "unreachable"
   --json           machine-readable output
   -h, --help       this text
 
-Exit status: 0 when every property is proven, 1 when one fails, 2 on a usage or configuration error.`;
+Exit status: 0 proven for every route set a token can satisfy; 1 a property fails; 2 a usage
+or configuration error; 3 no failure found, but not every route set was checked (the route
+sets exceed the proof's limits: the output says which were covered).`;
 
 /** Stands in for the issuers of a file that holds only routes: the proof reads no issuer. */
 const PLACEHOLDER_ISSUER = { issuer: 'https://issuer.invalid', jwksUri: 'https://issuer.invalid/jwks.json', audience: 'verify' };
@@ -46,42 +60,103 @@ function openApiRouteRows(file: string): Record<string, unknown>[] {
   );
 }
 
+/** How the proof was set up, for the text and the JSON. */
+export interface VerifySetting {
+  routes: number;
+  unrouted: UnroutedMode;
+  uncached: boolean;
+  /** Why `unrouted` is what it is. */
+  unroutedFrom: 'configuration' | 'openapi';
+}
+
 function tokenText(c: ProofCase): string {
   const scopes = c.token.scopes.length > 0 ? c.token.scopes.join(' ') : '(no scope)';
   return c.token.authAgeSeconds === undefined ? scopes : `${scopes}, authenticated ${c.token.authAgeSeconds} s ago`;
 }
 
-/** The report as text: one block per route set, failures first. */
-export function formatReport(report: ProofReport, routeCount: number): string {
+/** What to do about a route set with no exact cached policy: the ways out, each in a line. */
+function remedies(c: ProofCase, setting: VerifySetting): string[] {
+  const routes = [...new Set(c.counterexamples.flatMap((x) => (x.route ? [x.route] : [])))];
+  const out = [`No exact cached policy exists for this token (IAM globs cannot express it). Any one of these fixes it:`];
+  if (setting.unrouted === 'deny') {
+    out.push(
+      `  - "unrouted": "unreachable", if API Gateway's resources are exactly the route table (then a request no route matches never reaches the authorizer);`,
+    );
+  }
+  out.push(
+    `  - "acceptOverDeny": true on ${routes.join(' and ')}, to let the cached policy deny ${c.counterexamples[0]?.request} and the like, and the authorizer deny them too (reason over_deny);`,
+    `  - "policyCacheTtlSeconds": 0, so that the authorizer answers each request with a policy for it alone.`,
+  );
+  return out;
+}
+
+/** How the authorizer answers a proven route set whose policy over-denies (uncached, or accepted). */
+function answerNote(c: ProofCase): string | undefined {
+  const example = c.overDenied[0];
+  if (c.answer === 'single-request') {
+    return `No exact cached policy: the uncached authorizer answers each request with a policy for it alone${example ? ` (the whole-API policy would deny ${example.request})` : ''}.`;
+  }
+  if (c.answer === 'accepted-over-deny') {
+    return `Over-deny accepted (acceptOverDeny): the cached policy${example ? ` denies ${example.request} (${example.route})` : ' over-denies'}, and so does the authorizer (reason over_deny).`;
+  }
+  return undefined;
+}
+
+/** Proven route sets listed one by one at most this many; beyond, counted (the JSON lists them all). */
+const LISTED = 32;
+
+/** The report as text: failures first, a sentence each, with what to do; then how the rest is answered. */
+export function formatReport(report: ProofReport, setting: VerifySetting): string {
   const lines: string[] = [];
   const failed = report.cases.filter((c) => !c.proven);
-  lines.push(`${routeCount} routes; ${report.coverage}.`);
-  for (const c of [...failed, ...report.cases.filter((x) => x.proven)]) {
-    lines.push('');
-    lines.push(`${c.proven ? 'proven' : 'FAILED'}  token: ${tokenText(c)}`);
-    lines.push(`        satisfies: ${c.satisfied.length > 0 ? c.satisfied.join(', ') : '(no route)'}`);
-    for (const x of c.counterexamples) lines.push(`        ${x.property}: ${x.detail}`);
-    if (c.answer !== 'cached') {
-      const how =
-        c.answer === 'single-request'
-          ? 'no exact cached policy: the (uncached) authorizer answers each request alone'
-          : 'over-deny accepted (acceptOverDeny): the decision follows the cached policy';
-      lines.push(`        ${how}${c.overDenied[0] ? `, e.g. ${c.overDenied[0].request} is denied` : ''}`);
-    }
+  const noted = report.cases.filter((c) => c.proven && c.answer !== 'cached');
+  const plain = report.cases.filter((c) => c.proven && c.answer === 'cached');
+  const unrouted =
+    setting.unrouted === 'deny'
+      ? 'unrouted requests reach the authorizer and must be denied'
+      : `unrouted requests never reach the authorizer (${setting.unroutedFrom === 'openapi' ? 'an OpenAPI document is the resource set of its SpecRestApi' : '"unrouted": "unreachable"'})`;
+  lines.push(`${setting.routes} routes; ${unrouted}; ${setting.uncached ? 'uncached (policyCacheTtlSeconds 0)' : 'policies cached'}.`);
+  lines.push(`Coverage: ${report.coverage}.`);
+  for (const c of failed) {
+    lines.push(
+      '',
+      `FAILED  token: ${tokenText(c)}`,
+      `        satisfies: ${c.satisfied.length > 0 ? c.satisfied.join(', ') : '(no route)'}`,
+    );
+    for (const x of c.counterexamples) lines.push(`        ${x.property}: ${x.detail}.`);
+    if (noExactCachedPolicy({ ...report, cases: [c] })) for (const r of remedies(c, setting)) lines.push(`        ${r}`);
   }
+  for (const c of [...noted, ...(plain.length <= LISTED ? plain : [])]) {
+    lines.push(
+      '',
+      `proven  token: ${tokenText(c)}`,
+      `        satisfies: ${c.satisfied.length > 0 ? c.satisfied.join(', ') : '(no route)'}`,
+    );
+    const note = answerNote(c);
+    if (note) lines.push(`        ${note}`);
+  }
+  if (plain.length > LISTED)
+    lines.push('', `proven  ${plain.length} more route sets, each answered with an exact cached policy (--json lists them).`);
   lines.push('');
-  lines.push(
-    report.proven
-      ? `Proven: ${report.cases.length} route sets, ${report.states} product states, ${report.elapsedMs} ms.`
-      : `NOT proven: ${failed.length} of ${report.cases.length} route sets have counterexamples.`,
-  );
+  if (report.failed) {
+    lines.push(`NOT proven: ${failed.length} of ${report.cases.length} route sets have counterexamples.`);
+  } else if (!report.exhaustive) {
+    lines.push(
+      `No counterexample in the ${report.cases.length} route sets checked, but NOT every route set a token can satisfy was checked (exit 3): see Coverage above.`,
+    );
+  } else {
+    lines.push(
+      `Proven: ${report.cases.length} route sets, every one a token can satisfy; ${report.states} product states, ${report.elapsedMs} ms.`,
+    );
+  }
   return lines.join('\n');
 }
 
-/** The contract's JSON shape (docs/proof.md lists the extra fields). */
-export function reportJson(report: ProofReport): Record<string, unknown> {
+/** The contract's JSON shape, with the extra fields docs/proof.md lists. */
+export function reportJson(report: ProofReport, setting: VerifySetting): Record<string, unknown> {
   return {
     proven: report.proven,
+    exhaustive: report.exhaustive,
     cases: report.cases.map((c) => ({
       satisfied: c.satisfied,
       proven: c.proven,
@@ -91,9 +166,15 @@ export function reportJson(report: ProofReport): Record<string, unknown> {
       token: c.token,
     })),
     coverage: report.coverage,
-    exhaustive: report.exhaustive,
+    unrouted: setting.unrouted,
+    uncached: setting.uncached,
     elapsedMs: report.elapsedMs,
   };
+}
+
+/** The exit status of a report: 1 a failure, 3 none found but not exhaustive, 0 proven. */
+export function exitStatus(report: ProofReport): 0 | 1 | 3 {
+  return report.failed ? 1 : report.exhaustive ? 0 : 3;
 }
 
 /** `scopegate verify`: returns the exit status. `compile` replaces the policy compiler under proof (tests inject faults). */
@@ -133,13 +214,20 @@ export async function verifyCommand(argv: string[], out: (text: string) => void 
     out(`scopegate verify: ${openapi ?? config}: ${(error as Error).message}`);
     return 2;
   }
-  const report = proveRouteTable(parsed.routes, {
-    policyCacheTtlSeconds: parsed.policyCacheTtlSeconds,
-    unrouted: parsed.unrouted,
+  const setting: VerifySetting = {
+    routes: parsed.routes.length,
+    // A SpecRestApi imported from the document has exactly its paths as resources.
+    unrouted: openapi !== undefined ? Unrouted.UNREACHABLE : parsed.unrouted,
+    unroutedFrom: openapi !== undefined ? 'openapi' : 'configuration',
     // Only a configuration that says it is uncached may go without exact cached policies.
     uncached: explicitTtl && parsed.policyCacheTtlSeconds === 0,
+  };
+  const report = proveRouteTable(parsed.routes, {
+    policyCacheTtlSeconds: parsed.policyCacheTtlSeconds,
+    unrouted: setting.unrouted,
+    uncached: setting.uncached,
     ...(compile ? { compile } : {}),
   });
-  out(values.json ? JSON.stringify(reportJson(report), null, 2) : formatReport(report, parsed.routes.length));
-  return report.proven ? 0 : 1;
+  out(values.json ? JSON.stringify(reportJson(report, setting), null, 2) : formatReport(report, setting));
+  return exitStatus(report);
 }

@@ -8,7 +8,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
-  type AuthorizerConfig,
   type AuthorizerConfigDocument,
   DEFAULT_ROUTE_PATH,
   Enforcement,
@@ -21,7 +20,7 @@ import type { ProfileName } from '../functions/authorizer/profiles';
 import { parseRouteTemplate } from '../functions/authorizer/routes';
 import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
 import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../functions/shared/openapi';
-import { proveRouteTable, routeTableProofErrors } from '../proof/prove';
+import { noExactCachedPolicy, type ProofReport, proofErrors, proveRouteTable, tokenScopes } from '../proof/prove';
 import { type CognitoUserPoolIssuer, resolveIssuer } from './cognito-issuer';
 import { scopegateFunction } from './node-function';
 
@@ -312,7 +311,8 @@ export class ScopeAuthorizer extends Construct {
   private readonly props: ScopeAuthorizerProps;
   private readonly requestedCacheTtlSeconds: number;
   private guarded: GuardedApi | undefined;
-  private exactness: { key: string; reason: string | undefined } | undefined;
+  /** The policy proofs of the route table, by setting (see {@link proof}). */
+  private readonly proofs = new Map<string, ProofReport | undefined>();
   private restAuthorizer: apigw.IAuthorizer | undefined;
   private httpAuthorizer: HttpLambdaAuthorizer | undefined;
   private readonly deployments: apigw.Deployment[] = [];
@@ -376,14 +376,25 @@ export class ScopeAuthorizer extends Construct {
 
   /**
    * Why no exact cached policy exists for some token of this route table (a witness from
-   * the proof), or `undefined` when every route set has one, the requested TTL is 0, or the
-   * API is an HTTP API (whose answers are per route). Memoized per table.
+   * the proof), or `undefined` when every route set the proof checked has one, the requested
+   * TTL is 0, or the API is an HTTP API (whose answers are per route).
    */
   private noExactPolicy(): string | undefined {
     if (this.requestedCacheTtlSeconds === 0 || this.guarded?.kind === 'http') return undefined;
-    const key = `${this.routes.length}|${this.unrouted}`;
-    if (this.exactness?.key === key) return this.exactness.reason;
-    let reason: string | undefined;
+    const report = this.proof(this.requestedCacheTtlSeconds);
+    const found = report && noExactCachedPolicy(report);
+    return found && `no exact cached policy exists for a token with ${tokenScopes(found.case.token)} (${found.witness.detail})`;
+  }
+
+  /**
+   * The proof of the route table's policies (docs/proof.md) at a cache TTL, uncached when it
+   * is 0, memoized per table and setting; `undefined` when the table is invalid (validate()
+   * reports that).
+   */
+  private proof(ttlSeconds: number): ProofReport | undefined {
+    const key = `${this.routes.length}|${this.unrouted}|${ttlSeconds}`;
+    if (this.proofs.has(key)) return this.proofs.get(key);
+    let report: ProofReport | undefined;
     try {
       const routes = this.routeTable()
         .filter((r) => r.path !== DEFAULT_ROUTE_PATH)
@@ -396,18 +407,12 @@ export class ScopeAuthorizer extends Construct {
           maxAuthAgeSeconds: r.maxAuthAgeSeconds,
           acceptOverDeny: r.acceptOverDeny,
         }));
-      const report = proveRouteTable(routes, { policyCacheTtlSeconds: this.requestedCacheTtlSeconds, unrouted: this.unrouted });
-      const failed = report.cases.find((c) => !c.proven && !c.compilerExact && c.counterexamples.every((x) => x.property !== 'sound'));
-      const example = failed?.counterexamples[0];
-      if (failed && example) {
-        const scopes = failed.token.scopes.length > 0 ? failed.token.scopes.join(' ') : 'no scope';
-        reason = `no exact cached policy exists for a token with ${scopes} (${example.property}: ${example.detail})`;
-      }
+      report = proveRouteTable(routes, { policyCacheTtlSeconds: ttlSeconds, unrouted: this.unrouted, uncached: ttlSeconds === 0 });
     } catch {
-      // An invalid path: validate() reports it.
+      report = undefined;
     }
-    this.exactness = { key, reason };
-    return reason;
+    this.proofs.set(key, report);
+    return report;
   }
 
   /**
@@ -806,7 +811,6 @@ export class ScopeAuthorizer extends Construct {
   private validate(): string[] {
     const ttl = this.cacheTtlSeconds;
     const errors: string[] = [];
-    let parsed: AuthorizerConfig;
     try {
       // Deploy-time values (the distribution's domain) cannot be checked here: stand in for them.
       const config = this.configuration();
@@ -816,9 +820,7 @@ export class ScopeAuthorizer extends Construct {
         ...(i.jwksUri !== undefined && Token.isUnresolved(i.jwksUri) ? { jwksUri: 'https://deploy-time.invalid/jwks.json' } : {}),
         jwksFallbackUris: i.jwksFallbackUris?.map((u) => (Token.isUnresolved(u) ? 'https://deploy-time.invalid/fallback.json' : u)),
       }));
-      const result = parseConfig(config);
-      parsed = result.config;
-      this.annotateConfigWarnings(result.warnings);
+      this.annotateConfigWarnings(parseConfig(config).warnings);
     } catch (error) {
       return [`invalid authorizer configuration: ${(error as Error).message}`];
     }
@@ -832,7 +834,15 @@ export class ScopeAuthorizer extends Construct {
     errors.push(...this.sizeErrors());
     // The policies of this route table, proven exact over every request (docs/proof.md).
     // HTTP API events get single-request policies, which the proof does not concern.
-    if (this.guarded?.kind !== 'http') errors.push(...routeTableProofErrors(parsed));
+    const report = this.guarded?.kind === 'http' ? undefined : this.proof(ttl);
+    if (report) errors.push(...proofErrors(report));
+    if (report && !report.exhaustive) {
+      Annotations.of(this).addWarningV2(
+        'scopegate:proofPartial',
+        `the policy proof did not check every set of routes a token can satisfy (${report.coverage}); ` +
+          'no failure was found in those it checked. Run "scopegate verify" on the configuration for the details (docs/proof.md)',
+      );
+    }
     const uncached = this.noExactPolicy();
     if (uncached !== undefined) {
       Annotations.of(this).addWarningV2(

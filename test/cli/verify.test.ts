@@ -52,8 +52,9 @@ describe('scopegate verify', () => {
     const routes = file('routes.json', [{ method: 'GET', path: '/health', scopes: [] }]);
     const { code, text } = await run('--config', routes);
     expect(code).toBe(0);
-    expect(text).toMatch(/^1 routes; 1 distinct route sets/);
-    expect(text).toMatch(/Proven: 1 route sets/);
+    expect(text).toMatch(/^1 routes; unrouted requests reach the authorizer and must be denied; policies cached\./);
+    expect(text).toContain('Coverage: every route set a token can satisfy: 1 distinct route set,');
+    expect(text).toMatch(/Proven: 1 route sets, every one a token can satisfy/);
   });
 
   it('exits 1 and prints the counterexample when a property fails (a compiler that drops its Deny statements)', async () => {
@@ -69,7 +70,9 @@ describe('scopegate verify', () => {
     expect(code).toBe(1);
     const text = lines.join('\n');
     expect(text).toContain('FAILED  token: users:read');
-    expect(text).toContain('sound: GET /users/admin is allowed for a token without admin:read (the request reaches GET /users/admin)');
+    expect(text).toContain('sound: GET /users/admin is allowed for a token without admin:read (the request reaches GET /users/admin).');
+    // Failures first.
+    expect(text.indexOf('FAILED')).toBeLessThan(text.indexOf('proven  token'));
     expect(text).toMatch(/NOT proven: \d+ of 4 route sets have counterexamples/);
 
     const json: string[] = [];
@@ -81,6 +84,102 @@ describe('scopegate verify', () => {
     );
   });
 
+  it('exits 3 and says what it did not cover when a table has more route sets than it checks', async () => {
+    // 13 independent scopes: 8 192 route sets, twice the limit.
+    const routes = file(
+      'wide.json',
+      Array.from({ length: 13 }, (_, i) => ({ method: 'GET', path: `/r${i}`, scopes: [`s${i}`] })),
+    );
+    const { code, text } = await run('--config', routes);
+    expect(code).toBe(3);
+    expect(text).toContain('Coverage: not every route set: ');
+    expect(text).toContain('covered: every route set of a token that combines up to');
+    expect(text).toMatch(
+      /No counterexample in the \d+ route sets checked, but NOT every route set a token can satisfy was checked \(exit 3\)/,
+    );
+    const json = await run('--config', routes, '--json');
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.text)).toMatchObject({
+      proven: false,
+      exhaustive: false,
+      coverage: expect.stringContaining('not every route set'),
+    });
+  });
+
+  it('proves the OpenAPI document of a SpecRestApi with unrouted requests unreachable, and says so', async () => {
+    const openapi = join(__dirname, '../fixtures/openapi/xero-projects.yaml');
+    const { code, text } = await run('--openapi', openapi);
+    expect(code).toBe(0);
+    expect(text).toContain('unrouted requests never reach the authorizer (an OpenAPI document is the resource set of its SpecRestApi)');
+    const json = JSON.parse((await run('--openapi', openapi, '--json')).text);
+    expect(json).toMatchObject({ proven: true, exhaustive: true, unrouted: 'unreachable' });
+  });
+});
+
+describe('scopegate verify on the shapes of issue 18', () => {
+  const USERS = [
+    { method: 'GET', path: '/users/{id}', scopes: ['users:read'] },
+    { method: 'GET', path: '/users/me', scopes: ['profile:read'] },
+  ];
+  const PROXY = [
+    { method: '*', path: '/{proxy+}', scopes: ['admin:all'] },
+    { method: 'GET', path: '/items', scopes: ['items:read'] },
+    { method: 'GET', path: '/items/{id}', scopes: ['items:read'] },
+  ];
+  const FILES = [
+    { method: 'GET', path: '/files/{key}', scopes: ['files:read'] },
+    { method: 'GET', path: '/files/{key+}', scopes: ['files:deep'] },
+  ];
+
+  it('proves /users/me beside /users/{id} and /files/{key} beside /files/{key+} exactly, every route set cached', async () => {
+    for (const [name, routes] of [
+      ['users', USERS],
+      ['files', FILES],
+    ] as const) {
+      const { code, text } = await run('--config', file(`${name}.json`, routes), '--json');
+      expect([name, code]).toEqual([name, 0]);
+      const report = JSON.parse(text);
+      expect(report).toMatchObject({ proven: true, exhaustive: true });
+      for (const c of report.cases) expect(c).toMatchObject({ proven: true, answer: 'cached', counterexamples: [], overDenied: [] });
+    }
+  });
+
+  it('proves items:read beside * /{proxy+} exactly, and fails the admin:all token alone with what to do', async () => {
+    const { code, text } = await run('--config', file('proxy.json', PROXY));
+    expect(code).toBe(1);
+    expect(text).toMatch(
+      /^FAILED {2}token: admin:all\n {8}satisfies: \* \/\{proxy\+\}\n {8}complete: GET \/\S+ is denied, yet the token satisfies \* \/\{proxy\+\}, which governs it\.$/m,
+    );
+    expect(text).toContain('No exact cached policy exists for this token (IAM globs cannot express it). Any one of these fixes it:');
+    expect(text).toContain(`"unrouted": "unreachable", if API Gateway's resources are exactly the route table`);
+    expect(text).toContain('"acceptOverDeny": true on * /{proxy+}');
+    expect(text).toContain('"policyCacheTtlSeconds": 0');
+    const report = JSON.parse((await run('--config', file('proxy.json', PROXY), '--json')).text);
+    const items = report.cases.find((c: { satisfied: string[] }) => c.satisfied.join() === 'GET /items,GET /items/{id}');
+    expect(items).toMatchObject({ proven: true, answer: 'cached', counterexamples: [] });
+  });
+
+  it('passes the admin:all token when its route accepts the over-deny, or when the authorizer is uncached, and says how it answers', async () => {
+    const accepted = PROXY.map((r, i) => (i === 0 ? { ...r, acceptOverDeny: true } : r));
+    const a = await run('--config', file('proxy-accepted.json', accepted));
+    expect(a.code).toBe(0);
+    expect(a.text).toMatch(
+      /Over-deny accepted \(acceptOverDeny\): the cached policy denies GET \/\S+ \(\* \/\{proxy\+\}\), and so does the authorizer \(reason over_deny\)\./,
+    );
+    const u = await run('--config', file('proxy-uncached.json', { routes: PROXY, policyCacheTtlSeconds: 0 }));
+    expect(u.code).toBe(0);
+    expect(u.text).toContain('uncached (policyCacheTtlSeconds 0)');
+    expect(u.text).toContain('No exact cached policy: the uncached authorizer answers each request with a policy for it alone');
+    const json = JSON.parse(
+      (await run('--config', file('proxy-uncached.json', { routes: PROXY, policyCacheTtlSeconds: 0 }), '--json')).text,
+    );
+    const admin = json.cases.find((c: { satisfied: string[] }) => c.satisfied.join() === '* /{proxy+}');
+    expect(admin).toMatchObject({ proven: true, answer: 'single-request', counterexamples: [] });
+    expect(admin.overDenied[0]).toMatchObject({ property: 'complete', route: '* /{proxy+}' });
+  });
+});
+
+describe('scopegate verify usage', () => {
   it('names the bad field of an invalid configuration', async () => {
     const config = file('invalid.json', { routes: [{ method: 'GET', path: 'health', scopes: [] }] });
     const { code, text } = await run('--config', config);

@@ -4,7 +4,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { parseConfig } from '../../functions/authorizer/config';
-import { AuthorizerMode, Enforcement, ScopeAuthorizer } from '../../lib/scope-authorizer';
+import { AuthorizerMode, Enforcement, ScopeAuthorizer, Unrouted } from '../../lib/scope-authorizer';
 import { testStack } from './helpers';
 
 function build(stack: Stack, options: { cacheTtl?: Duration; scopes?: string[] } = {}) {
@@ -253,6 +253,65 @@ describe('ScopeAuthorizer report-only rollout', () => {
     });
     const cfn = stack.node.findAll().find((c) => c instanceof apigwv2.CfnAuthorizer) as apigwv2.CfnAuthorizer;
     expect(stack.resolve(cfn.authorizerResultTtlInSeconds)).toBe(0);
+  });
+});
+
+describe('ScopeAuthorizer and the policy proof', () => {
+  const issuers = [{ issuer: 'https://idp.test', jwksUri: 'https://keys.test/jwks.json', audience: 'a' }];
+  const ttlOf = (stack: Stack, api: apigw.RestApi) =>
+    stack.resolve(
+      (api.node.findChild('Scopegate').node.findChild('Authorizer').node.defaultChild as apigw.CfnAuthorizer).authorizerResultTtlInSeconds,
+    );
+  /** GET /telemetry/{id} beside GET /telemetry/{id}/history: with unrouted requests denied, a token with both has no exact cached policy. */
+  function telemetry(props: { unrouted?: Unrouted; acceptOverDeny?: boolean } = {}) {
+    const stack = testStack();
+    const api = new apigw.RestApi(stack, 'Api');
+    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers, cacheTtl: Duration.seconds(300), unrouted: props.unrouted });
+    const mock = new apigw.MockIntegration();
+    authz.addMethod(api.root.resourceForPath('/telemetry/{id}'), 'GET', mock, { scopes: ['telemetry:read'] });
+    authz.addMethod(api.root.resourceForPath('/telemetry/{id}/history'), 'GET', mock, {
+      scopes: ['telemetry:history'],
+      acceptOverDeny: props.acceptOverDeny,
+    });
+    return { stack, api, authz };
+  }
+
+  it('deploys TTL 0 with the scopegate:uncached warning, naming the token and the request, when a route set has no exact cached policy', () => {
+    const { stack, api, authz } = telemetry({ unrouted: Unrouted.DENY });
+    expect(ttlOf(stack, api)).toBe(0);
+    expect(authz.configuration()).toMatchObject({ policyCacheTtlSeconds: 0, unrouted: 'deny' });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('deployed with authorizer cache TTL 0'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0]?.entry.data)).toMatch(
+      /instead of 300 s: no exact cached policy exists for a token with telemetry:history telemetry:read \(GET \/telemetry\/\S+ is denied, yet the token satisfies GET \/telemetry\/\{id\}/,
+    );
+    expect(JSON.stringify(warnings[0]?.entry.data)).toContain('[ack: scopegate:uncached]');
+    Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
+  });
+
+  it('keeps the cache when the API has no resource beyond the route table, or when the over-denied route accepts it', () => {
+    for (const props of [{}, { unrouted: Unrouted.DENY, acceptOverDeny: true }]) {
+      const { stack, api } = telemetry(props);
+      expect(ttlOf(stack, api)).toBe(300);
+      expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cache TTL 0'))).toEqual([]);
+      Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
+    }
+  });
+
+  it('warns with scopegate:proofPartial, saying what it covered, when the proof cannot check every route set', () => {
+    const stack = testStack();
+    const api = new apigw.RestApi(stack, 'Api');
+    const authz = new ScopeAuthorizer(stack, 'Authz', { issuers });
+    // 13 independent scopes: 8 192 route sets, twice what the proof checks.
+    for (let i = 0; i < 13; i++) {
+      authz.addMethod(api.root.resourceForPath(`/r${i}`), 'GET', new apigw.MockIntegration(), { scopes: [`r${i}:read`] });
+    }
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('did not check every set of routes'));
+    expect(warnings).toHaveLength(1);
+    const text = JSON.stringify(warnings[0]?.entry.data);
+    expect(text).toContain('[ack: scopegate:proofPartial]');
+    expect(text).toContain('covered: every route set of a token that combines up to');
+    expect(ttlOf(stack, api)).toBe(300);
   });
 });
 

@@ -29,7 +29,9 @@ function prove(table: readonly TableRoute[], options: ProofOptions, mock?: { pat
 }
 
 function failures(report: ProofReport): string[] {
-  return report.cases.flatMap((c) => c.counterexamples.map((x) => `${x.property}: ${x.request} (${c.token.scopes.join(' ') || 'no scope'})`));
+  return report.cases.flatMap((c) =>
+    c.counterexamples.map((x) => `${x.property}: ${x.request} (${c.token.scopes.join(' ') || 'no scope'})`),
+  );
 }
 
 /** A compiler whose output is rewritten (for the mutations of its result). */
@@ -65,7 +67,9 @@ describe('mutations of the compiler the proof catches', () => {
     const report = prove(USERS, {}, mock);
     expect(report.failed).toBe(true);
     // users:read is given GET /users/me, which profile:read governs; profile:read is refused its own route.
-    expect(failures(report)).toEqual(expect.arrayContaining(['sound: GET /users/me (users:read)', 'complete: GET /users/me (profile:read)']));
+    expect(failures(report)).toEqual(
+      expect.arrayContaining(['sound: GET /users/me (users:read)', 'complete: GET /users/me (profile:read)']),
+    );
   });
 
   it('catches HEAD dropped from the methods ANY stands for (HTTP_METHODS in config.ts, as the compiler reads it)', () => {

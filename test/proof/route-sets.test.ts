@@ -60,9 +60,24 @@ describe('enumerateRouteSets', () => {
   it('finds a route set that only one of two unions satisfying the same routes leads to', () => {
     // [c,d] and [a,b] both satisfy only the first route; only [a,b] then with [a,c] gives the first and third alone.
     const routes = [
-      route('GET', '/r0', [], { anyOf: [['c', 'd'], ['a', 'b']] }),
-      route('GET', '/r1', [], { anyOf: [['b', 'c', 'd'], ['a', 'b', 'd']] }),
-      route('GET', '/r2', [], { anyOf: [['b', 'd'], ['a', 'c']] }),
+      route('GET', '/r0', [], {
+        anyOf: [
+          ['c', 'd'],
+          ['a', 'b'],
+        ],
+      }),
+      route('GET', '/r1', [], {
+        anyOf: [
+          ['b', 'c', 'd'],
+          ['a', 'b', 'd'],
+        ],
+      }),
+      route('GET', '/r2', [], {
+        anyOf: [
+          ['b', 'd'],
+          ['a', 'c'],
+        ],
+      }),
       route('GET', '/r3', ['a', 'c', 'd']),
     ];
     const found = enumerateRouteSets(routes, 0).sets.find((s) => s.satisfied.join() === 'true,false,true,false');
@@ -116,7 +131,13 @@ describe('enumerateRouteSets', () => {
     // Eight routes of two alternatives each, and one that needs the first alternative of all eight:
     // some 3^8 unions that differ in what they lead to, 2^9 route sets.
     const routes = Array.from({ length: 8 }, (_, i) => route('GET', `/x${i}`, [], { anyOf: [[`a${i}`], [`b${i}`]] }));
-    routes.push(route('GET', '/y', Array.from({ length: 8 }, (_, i) => `a${i}`)));
+    routes.push(
+      route(
+        'GET',
+        '/y',
+        Array.from({ length: 8 }, (_, i) => `a${i}`),
+      ),
+    );
     expect(enumerateRouteSets(routes, 0).exhaustive).toBe(true);
     const enumeration = enumerateRouteSets(routes, 0, { maxRouteSets: 10_000, maxUnions: 1000 });
     expect(enumeration.exhaustive).toBe(false);
@@ -136,8 +157,6 @@ describe('proveRouteTable over the route sets', () => {
     expect(report.failed).toBe(true);
     const failed = report.cases.filter((c) => !c.proven);
     expect(failed.map((c) => c.token.scopes)).toEqual([['s3', 's7']]);
-    expect(failed[0]?.counterexamples).toContainEqual(
-      expect.objectContaining({ request: 'GET /r9', property: 'sound', route: 'GET /r9' }),
-    );
+    expect(failed[0]?.counterexamples).toContainEqual(expect.objectContaining({ request: 'GET /r9', property: 'sound', route: 'GET /r9' }));
   });
 });

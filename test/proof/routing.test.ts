@@ -102,7 +102,12 @@ describe('the proof model against the authorizer (differential)', () => {
       route('GET', '/files/{key+}', []),
     ];
     for (const path of ['/users/me', '/users/7', '/items', '/items/1', '/items/1/2', '/files/a', '/files/a/b', '/other', '/']) {
-      for (const method of ANY_METHODS) expect([method, path, gatewayRouteOf(routes, method, path)]).toEqual([method, path, resolveRoute(routes, method as HttpMethod, splitPath(path))]);
+      for (const method of ANY_METHODS)
+        expect([method, path, gatewayRouteOf(routes, method, path)]).toEqual([
+          method,
+          path,
+          resolveRoute(routes, method as HttpMethod, splitPath(path)),
+        ]);
     }
   });
 });
@@ -189,7 +194,13 @@ describe('proveRouteSets against the IAM evaluator (property)', () => {
           const broken = new Set(c.counterexamples.map((x) => x.property));
           const instances = routes.flatMap((r) =>
             (r.method === '*' ? ANY_METHODS : [r.method]).map(
-              (m) => [m, `/${readResourcePath(r.path).parts.map((p) => (p.kind === 'fixed' ? p.text : 'x')).join('/')}`] as const,
+              (m) =>
+                [
+                  m,
+                  `/${readResourcePath(r.path)
+                    .parts.map((p) => (p.kind === 'fixed' ? p.text : 'x'))
+                    .join('/')}`,
+                ] as const,
             ),
           );
           for (const [method, path] of [...probes, ...instances]) {

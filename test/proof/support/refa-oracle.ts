@@ -73,11 +73,7 @@ export function refaCounterexamples(
 ): Map<string, number> {
   const read = routes.map((r) => ({ method: r.method, resource: readResourcePath(r.path) }));
   const canonicalT = routes.map((r) => nfa(routeRegex(r, false)));
-  const collapsedT = routes.map((r, i) =>
-    (read[i] as { resource: { parts: unknown[] } }).resource.parts.length === 0
-      ? nfa(routeRegex(r, false))
-      : nfa(`${routeRegex(r, false)}/?`),
-  );
+  const collapsedT = routes.map((r, i) => nfa(read[i]?.resource.parts.length === 0 ? routeRegex(r, false) : `${routeRegex(r, false)}/?`));
   const winners = read.map((r, i) => read.flatMap((q, k) => (k !== i && takesPrecedence(q, r) ? [k] : [])));
   const canonical = routes.map((_, i) =>
     minus(
