@@ -49,8 +49,9 @@ describe("the examples' route tables", () => {
   ])('%s: proven over every route set a token can satisfy', (_name, build) => {
     const { authorizer } = build(new App());
     const config = readRouteConfig({ routes: authorizer.routeTable(), policyCacheTtlSeconds: authorizer.cacheTtlSeconds });
-    const report = proveRouteTable(config.routes, { policyCacheTtlSeconds: config.policyCacheTtlSeconds });
+    const report = proveRouteTable(config.routes, { policyCacheTtlSeconds: config.policyCacheTtlSeconds, unrouted: authorizer.unrouted });
     expect(report.cases.flatMap((c) => c.counterexamples)).toEqual([]);
     expect(report.exhaustive).toBe(true);
+    expect(report.proven).toBe(true);
   });
 });
