@@ -190,9 +190,20 @@ function select(analysis: TableAnalysis, roles: readonly number[]): CompiledPoli
       for (const a of cell.candidates) if (allowSet[a] === 1) open.push(regionDenies(cell, a));
     }
   });
+  // First by Denies that spare every soft cell, then the rest by any.
   const denySet = new Uint8Array(count);
-  const denyList = cover(open, count, softHits, candidates);
+  const denyList = cover(
+    open.map((coverers) => coverers.filter((c) => softHits[c] === 0)),
+    count,
+    softHits,
+    candidates,
+  );
   for (const c of denyList) denySet[c] = 1;
+  const left = open.filter((coverers) => !coverers.some((c) => denySet[c] === 1));
+  for (const c of cover(left, count, softHits, candidates)) {
+    denySet[c] = 1;
+    denyList.push(c);
+  }
 
   const overDenied = new Set<number>();
   cells.forEach((cell, i) => {

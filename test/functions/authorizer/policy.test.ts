@@ -237,6 +237,28 @@ describe('compilePolicy on shapes real APIs have (synthesis, not heuristics)', (
   });
 });
 
+describe('compilePolicy where a route accepts its over-deny', () => {
+  it('gives up only what it must of an accepted ANY /{proxy+} beside denied GET /items and GET /items/{id}', () => {
+    const routes: R[] = [
+      { method: '*', path: '/{proxy+}' },
+      { method: 'GET', path: '/items' },
+      { method: 'GET', path: '/items/{id}' },
+    ];
+    const compiled = compilePolicy(table(routes), (i) => i === 0, { unrouted: Unrouted.DENY, mayOverDeny: (i) => i === 0 });
+    expect(compiled.overDenied).toEqual([0]);
+    for (const [request, expected] of [
+      ['GET/x', true],
+      ['GET/x/y', true],
+      ['POST/items', true],
+      ['GET/items', false],
+      ['GET/items/i1', false],
+      // No glob denies GET /items/{id} alone: what lies under it is given up.
+      ['GET/items/i1/x', false],
+    ] as const)
+      expect([request, patternsAllow(compiled, request)]).toEqual([request, expected]);
+  });
+});
+
 describe('patternsAllow', () => {
   it('reads globs as IAM does: explicit Deny wins, * spans slashes, ? is one character', () => {
     const compiled = { allow: ['GET/a/*', 'GET/?*/x'], deny: ['GET/a/*/*', '*//*'] };
