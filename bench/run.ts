@@ -31,7 +31,7 @@ import { JwksClient } from 'jwks-rsa';
 import { Unrouted } from '../functions/authorizer/config';
 import { compilePolicy, renderPolicy } from '../functions/authorizer/policy';
 import { parseRouteTemplate } from '../functions/authorizer/routes';
-import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../lib/bundle-options';
+import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_FILE, BUNDLE_TARGET, BUNDLES_DIR } from '../lib/bundle-options';
 import { EXAMPLE_ROUTES } from '../test/support/fixtures';
 import { JwksServer } from '../test/support/jwks-server';
 import { b64u, claims, makeKey, signJwt, type TestKey } from '../test/support/jwt';
@@ -47,6 +47,8 @@ const ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
 const ISSUER = 'https://idp.test/realms/ops';
 const AUDIENCE = 'https://api.example.internal';
 const silent = { decision() {}, jwksFetch() {}, warn() {} };
+/** The authorizer bundle the constructs deploy and the package ships (`npm run bench` builds it first), its map beside it. */
+const SCOPEGATE_BUNDLE = join(ROOT, BUNDLES_DIR, 'authorizer', BUNDLE_FILE);
 
 function stats(samples: number[]) {
   const s = [...samples].sort((a, b) => a - b);
@@ -68,11 +70,7 @@ type CreateHandler = typeof import('../functions/authorizer/handler').createHand
 
 /** The authorizer as Lambda runs it: the minified bundle, not the TypeScript sources. */
 async function bundledCreateHandler(): Promise<CreateHandler> {
-  const dir = join(OUT, 'bundles');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'scopegate-authorizer.mjs');
-  await bundle(join(ROOT, 'functions/authorizer/handler.ts'), path);
-  return ((await import(path)) as { createHandler: CreateHandler }).createHandler;
+  return ((await import(SCOPEGATE_BUNDLE)) as { createHandler: CreateHandler }).createHandler;
 }
 
 type PeerModule = {
@@ -222,13 +220,13 @@ async function cold(jwksUri: string, server: JwksServer) {
   const dir = join(OUT, 'bundles');
   mkdirSync(dir, { recursive: true });
   const paths = {
-    scopegate: join(dir, 'scopegate-authorizer.mjs'),
+    scopegate: SCOPEGATE_BUNDLE,
     peer: join(dir, 'peer-authorizer.mjs'),
     'bare aws-jwt-verify': join(dir, 'bare-aws-jwt-verify.mjs'),
   } as const;
   type Name = keyof typeof paths;
   const sizes = {
-    scopegateBytes: await bundle(join(ROOT, 'functions/authorizer/handler.ts'), paths.scopegate),
+    scopegateBytes: statSync(paths.scopegate).size,
     peerBytes: await bundle(join(ROOT, 'bench/peer-handler.ts'), paths.peer),
     bareBytes: await bundle(join(ROOT, 'bench/bare-handler.ts'), paths['bare aws-jwt-verify']),
   };
@@ -426,8 +424,7 @@ async function introspection() {
 async function rejections(jwksUri: string, server: JwksServer) {
   const dir = join(OUT, 'bundles');
   mkdirSync(dir, { recursive: true });
-  const bundles = { scopegate: join(dir, 'scopegate-authorizer-mapped.mjs'), peer: join(dir, 'peer-authorizer-mapped.mjs') } as const;
-  await bundle(join(ROOT, 'functions/authorizer/handler.ts'), bundles.scopegate, true);
+  const bundles = { scopegate: SCOPEGATE_BUNDLE, peer: join(dir, 'peer-authorizer-mapped.mjs') } as const;
   await bundle(join(ROOT, 'bench/peer-handler.ts'), bundles.peer, true);
   const mapBytes = { scopegate: statSync(`${bundles.scopegate}.map`).size, peer: statSync(`${bundles.peer}.map`).size };
   const key = makeKey('RS256', 'reject-1');

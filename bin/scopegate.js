@@ -1,11 +1,18 @@
 #!/usr/bin/env node
-// The `scopegate` operator CLI. It runs the TypeScript sources through tsx (installed by
-// `npm ci`), so a checkout needs no build step.
-const { register } = require('tsx/cjs/api');
+// The `scopegate` operator CLI. Installed from the package, it runs the compiled CLI
+// (dist/cli, built at pack time). In a checkout of the repository, where the TypeScript
+// sources are, it runs them through tsx (installed by `npm ci`), so no build step is needed.
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
 
-register();
-require('../cli/main.ts')
-  .main(process.argv.slice(2))
-  .then((code) => {
-    process.exitCode = code;
-  });
+const sources = join(__dirname, '..', 'cli', 'main.ts');
+let cli;
+if (existsSync(sources)) {
+  require('tsx/cjs/api').register();
+  cli = require(sources);
+} else {
+  cli = require('../dist/cli/main.js');
+}
+cli.main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -117,7 +117,7 @@ export class RotationChecker extends Construct {
     this.stateParameter = stateParameter;
     this.deadLetterQueue = deadLetterQueue;
     const fn = scopegateFunction(this, 'Function', {
-      entry: 'rotation-checker/handler.ts',
+      bundle: 'rotation-checker',
       description: `scopegate key-rotation checker for ${props.issuer}`,
       memorySize: Size.mebibytes(256),
       timeout: Duration.seconds(60),

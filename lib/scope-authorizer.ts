@@ -340,7 +340,7 @@ export class ScopeAuthorizer extends Construct {
     this.parameter = parameter;
     this.timeout = Duration.seconds(10);
     this.function = scopegateFunction(this, 'Function', {
-      entry: 'authorizer/handler.ts',
+      bundle: 'authorizer',
       description: 'scopegate OAuth 2.0 scope authorizer',
       memorySize: props.memorySize ?? Size.mebibytes(256),
       timeout: this.timeout,

@@ -1,18 +1,18 @@
 /**
  * `npm start`: the whole flow on one machine, no AWS account. A real OAuth server
  * (oidc-provider) issues RFC 9068 access tokens by client credentials; a local gateway that
- * behaves as API Gateway REST with a TOKEN authorizer runs the real authorizer bundle (built
- * with the same esbuild options as the CDK stack) in front of a demo API.
+ * behaves as API Gateway REST with a TOKEN authorizer runs the real authorizer bundle (the one
+ * the constructs deploy and the package ships, built by `npm run build:functions`, which
+ * `npm start` runs first) in front of a demo API.
  *
  * Environment: PORT (gateway, default 3000), AS_PORT (OAuth server, default PORT+1),
  * CACHE_TTL (authorizer cache, seconds, default 60).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import exampleRoutes from '../examples/routes.json';
-import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../lib/bundle-options';
+import { BUNDLE_FILE, BUNDLES_DIR } from '../lib/bundle-options';
 import { startGateway, type TokenAuthorizerHandler } from './gateway';
 
 const ROOT = join(__dirname, '..');
@@ -58,21 +58,8 @@ async function main() {
 
   const outdir = join(ROOT, 'sandbox', '.build');
   mkdirSync(outdir, { recursive: true });
-  const bundle = join(outdir, 'authorizer.mjs');
-  await build({
-    entryPoints: [join(ROOT, 'functions', 'authorizer', 'handler.ts')],
-    outfile: bundle,
-    bundle: true,
-    minify: true,
-    sourcemap: true,
-    format: 'esm',
-    platform: 'node',
-    target: BUNDLE_TARGET,
-    mainFields: ['module', 'main'],
-    external: BUNDLE_EXTERNALS,
-    banner: { js: BUNDLE_BANNER },
-    logLevel: 'silent',
-  });
+  const bundle = join(ROOT, BUNDLES_DIR, 'authorizer', BUNDLE_FILE);
+  if (!existsSync(bundle)) throw new Error(`the authorizer bundle ${bundle} is missing: npm start builds it (npm run build:functions)`);
   process.env.AUTHZ_CONFIG = JSON.stringify({
     issuers: [{ issuer: info.issuer, jwksUri: info.jwksUri, audience: AUDIENCE, algorithms: ['ES256'], tokenType: 'at+jwt' }],
     routes: exampleRoutes,

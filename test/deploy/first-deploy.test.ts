@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { readEnvironment } from '../../lib/environment';
-import { PROJECT_ROOT } from '../../lib/node-function';
+import { PACKAGE_ROOT } from '../../lib/node-function';
 import { ScopegateStack } from '../../lib/scopegate-stack';
 import { evaluate } from '../support/iam';
 import { JwksServer } from '../support/jwks-server';
@@ -140,7 +140,7 @@ function allows(result: unknown, route = 'GET/telemetry'): boolean {
 describe('the first deploy, against loopback fakes that enforce the template', () => {
   const issuer = new JwksServer();
   const fakes = new FakeAws(ACCOUNT, REGION);
-  const outdir = join(PROJECT_ROOT, 'node_modules', '.cache', 'scopegate-deploy-test', String(process.pid));
+  const outdir = join(PACKAGE_ROOT, 'node_modules', '.cache', 'scopegate-deploy-test', String(process.pid));
   let issuerUrl: string;
   let d: Deployment;
   const processes: LambdaProcess[] = [];

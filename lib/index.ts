@@ -1,0 +1,32 @@
+/**
+ * scopegate, the construct library: `import { ScopeAuthorizer } from 'scopegate'`.
+ *
+ * This module is the package's public surface (its `exports` map points here): the
+ * constructs, their props, the enums and the configuration document types. Everything else
+ * is internal and may move between versions.
+ */
+
+export type { AuthorizerConfigDocument, IssuerDocument, RouteDocument } from '../functions/authorizer/config';
+export type { ProfileName } from '../functions/authorizer/profiles';
+export type { OpenApiRoute } from '../functions/shared/openapi';
+export { Reason, type ReasonCode } from '../functions/shared/reasons';
+export { type CognitoUserPoolIssuer, cognitoIssuerConfig, cognitoIssuerUrl, isCognitoUserPoolIssuer } from './cognito-issuer';
+export { JwksDistribution, type JwksDistributionProps } from './jwks-distribution';
+export { ScopegateMetrics } from './metrics';
+export { RotationChecker, type RotationCheckerProps } from './rotation-checker';
+export {
+  AuthorizerMode,
+  Enforcement,
+  type RouteRow,
+  ScopeAuthorizer,
+  type ScopeAuthorizerIssuer,
+  type ScopeAuthorizerProps,
+  type ScopedDeploymentOptions,
+  type ScopedHttpRouteOptions,
+  type ScopedMethodOptions,
+  type ScopedRoute,
+  type ScopedSpecRestApiProps,
+  type ScopeGatewayResponseOptions,
+  type ScopeRequirement,
+  Unrouted,
+} from './scope-authorizer';
