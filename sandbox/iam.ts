@@ -13,19 +13,28 @@ function globToRegExp(glob: string): RegExp {
 }
 
 /**
- * Evaluate an authorizer policy the way IAM does for `execute-api:Invoke`: an explicit
- * Deny wins, then an Allow, else the implicit deny. Used by the sandbox gateway and by the
- * tests; written independently of the policy compiler it checks.
+ * How IAM decides `execute-api:Invoke` on a resource: an explicit Deny wins, then an Allow,
+ * else the implicit deny (no statement matched). API Gateway words its 403 differently for
+ * the two denies ("… with an explicit deny" or not).
  */
-export function evaluate(policy: EvaluablePolicy, resourceArn: string): 'Allow' | 'Deny' {
+export function decide(policy: EvaluablePolicy, resourceArn: string): 'Allow' | 'ExplicitDeny' | 'ImplicitDeny' {
   let allowed = false;
   for (const statement of policy.Statement) {
     const actions = ([] as string[]).concat(statement.Action ?? []);
     if (!actions.some((a) => globToRegExp(a).test('execute-api:Invoke'))) continue;
     const matches = ([] as string[]).concat(statement.Resource ?? []).some((r) => globToRegExp(r).test(resourceArn));
     if (!matches) continue;
-    if (statement.Effect === 'Deny') return 'Deny';
+    if (statement.Effect === 'Deny') return 'ExplicitDeny';
     allowed = true;
   }
-  return allowed ? 'Allow' : 'Deny';
+  return allowed ? 'Allow' : 'ImplicitDeny';
+}
+
+/**
+ * Evaluate an authorizer policy the way IAM does for `execute-api:Invoke`: an explicit
+ * Deny wins, then an Allow, else the implicit deny. Used by the sandbox gateway and by the
+ * tests; written independently of the policy compiler it checks.
+ */
+export function evaluate(policy: EvaluablePolicy, resourceArn: string): 'Allow' | 'Deny' {
+  return decide(policy, resourceArn) === 'Allow' ? 'Allow' : 'Deny';
 }
