@@ -1,5 +1,6 @@
 import { AUDIT_HELP, auditCommand } from './audit';
 import { EXPLAIN_HELP, explainCommand } from './explain';
+import { PROBE_HELP, probeCommand } from './probe';
 import { ROUTES_HELP, routesCommand } from './routes';
 import { VERIFY_HELP, verifyCommand } from './verify';
 
@@ -10,6 +11,7 @@ Commands:
   audit     audit an issuer's signing keys (the rotation checker, by hand)
   routes    the route table an OpenAPI document's security requirements yield, and a token's decisions
   verify    prove the compiled policies exact over every request path (docs/proof.md)
+  probe     check a deployed stage's answers against the model, with a token (docs/deploying.md)
 
 Run "scopegate <command> --help" for a command's options.`;
 
@@ -25,6 +27,8 @@ export async function main(argv: string[], out: (text: string) => void = console
       return routesCommand(rest, out);
     case 'verify':
       return verifyCommand(rest, out);
+    case 'probe':
+      return probeCommand(rest, out);
     case undefined:
     case '-h':
     case '--help':
@@ -37,4 +41,4 @@ export async function main(argv: string[], out: (text: string) => void = console
   }
 }
 
-export { AUDIT_HELP, EXPLAIN_HELP, ROUTES_HELP, VERIFY_HELP };
+export { AUDIT_HELP, EXPLAIN_HELP, PROBE_HELP, ROUTES_HELP, VERIFY_HELP };

@@ -52,7 +52,7 @@ export function readRouteConfig(raw: unknown): AuthorizerConfig {
 }
 
 /** The route rows of an OpenAPI document, as the construct records them (public operations with no scopes). */
-function openApiRouteRows(file: string): Record<string, unknown>[] {
+export function openApiRouteRows(file: string): Record<string, unknown>[] {
   return readOpenApiRoutes(parseOpenApiText(readFileSync(file, 'utf8'), file)).map((r) =>
     r.anyOf !== undefined && r.anyOf.length > 0
       ? { method: r.method, path: r.path, anyOf: r.anyOf }

@@ -64,6 +64,8 @@ async function main() {
     issuers: [{ issuer: info.issuer, jwksUri: info.jwksUri, audience: AUDIENCE, algorithms: ['ES256'], tokenType: 'at+jwt' }],
     routes: exampleRoutes,
     policyCacheTtlSeconds: cacheTtlSeconds,
+    // The gateway's resources are exactly the route table, as where the construct creates them.
+    unrouted: 'unreachable',
   });
   const configFile = join(outdir, 'config.json');
   writeFileSync(configFile, `${process.env.AUTHZ_CONFIG}\n`);
@@ -90,6 +92,9 @@ async function main() {
     '',
     'Why 401 and not 403?',
     '  npx scopegate explain --token "$TOKEN" --config sandbox/.build/config.json --ca sandbox/tls/cert.pem',
+    '',
+    'Does the gateway answer as the model predicts? (after a deploy, the same against the stage URL)',
+    `  npx scopegate probe --url ${gateway.url} --token "$TOKEN" --config sandbox/.build/config.json`,
     '',
     'Each decision is logged below as one JSON line with its reason code. Ctrl-C stops.',
     '',
