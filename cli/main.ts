@@ -1,4 +1,5 @@
 import { AUDIT_HELP, auditCommand } from './audit';
+import { DIFF_HELP, diffCommand } from './diff';
 import { EXPLAIN_HELP, explainCommand } from './explain';
 import { PROBE_HELP, probeCommand } from './probe';
 import { ROUTES_HELP, routesCommand } from './routes';
@@ -12,6 +13,7 @@ Commands:
   routes    the route table an OpenAPI document's security requirements yield, and a token's decisions
   verify    prove the compiled policies exact over every request path (docs/proof.md)
   probe     check a deployed stage's answers against the model, with a token (docs/deploying.md)
+  diff      who gains and who loses access between two route tables, for a pull request (docs/diff.md)
 
 Run "scopegate <command> --help" for a command's options.`;
 
@@ -21,6 +23,8 @@ export async function main(argv: string[], out: (text: string) => void = console
   switch (command) {
     case 'audit':
       return auditCommand(rest, out);
+    case 'diff':
+      return diffCommand(rest, out);
     case 'explain':
       return explainCommand(rest, out);
     case 'routes':
@@ -41,4 +45,4 @@ export async function main(argv: string[], out: (text: string) => void = console
   }
 }
 
-export { AUDIT_HELP, EXPLAIN_HELP, PROBE_HELP, ROUTES_HELP, VERIFY_HELP };
+export { AUDIT_HELP, DIFF_HELP, EXPLAIN_HELP, PROBE_HELP, ROUTES_HELP, VERIFY_HELP };

@@ -1,3 +1,4 @@
+import type { Enforcement } from '../functions/authorizer/config';
 import { Alphabet } from './automaton';
 import { ANY_METHODS, readResourcePath } from './gateway-model';
 import { routeName, type UnroutedMode } from './prove';
@@ -33,7 +34,7 @@ import { Router } from './routing';
 /** A route of a table under comparison: the proof's route, and whether it is only reported. */
 export interface DiffRoute extends ProofRoute {
   /** `report-only`: every valid token passes (the decision is only logged). Default `enforce`. */
-  enforcement?: 'enforce' | 'report-only' | undefined;
+  enforcement?: `${Enforcement}` | undefined;
 }
 
 /** A route table and the settings of its configuration that decide access. */
@@ -45,7 +46,7 @@ export interface DiffTable {
   /** Whether a request no route matches reaches the authorizer. Default `deny`. */
   unrouted?: UnroutedMode | undefined;
   /** The top-level enforcement: it decides the requests no route governs that reach the authorizer. Default `enforce`. */
-  enforcement?: 'enforce' | 'report-only' | undefined;
+  enforcement?: `${Enforcement}` | undefined;
 }
 
 /** One change in access: a token that shows it, a request that shows it, and the routes that decide it. */
@@ -156,7 +157,8 @@ class Side {
     if (route.enforcement === 'report-only') return { kind: 'any', why: 'report-only' };
     const sets = requirementsOf(route);
     const max = route.maxAuthAgeSeconds;
-    if (max === undefined) return sets.some((s) => s.length === 0) ? { kind: 'any', why: 'no scope' } : { kind: 'scopes', sets, maxAge: undefined };
+    if (max === undefined)
+      return sets.some((s) => s.length === 0) ? { kind: 'any', why: 'no scope' } : { kind: 'scopes', sets, maxAge: undefined };
     // The authorizer's rule: allowed while age + TTL <= maxAuthAgeSeconds.
     return max - this.ttl < 0 ? { kind: 'none' } : { kind: 'scopes', sets, maxAge: max - this.ttl };
   }
