@@ -22,7 +22,7 @@ export interface OracleTable {
   policyCacheTtlSeconds?: number;
 }
 
-const key = makeKey('ES256', 'diff-oracle-1');
+const key = makeKey('RS256', 'diff-oracle-1');
 /** A fixed clock, so that an authentication `age` seconds old is exactly that old to the authorizer. */
 const NOW_SECONDS = Math.floor(Date.now() / 1000);
 const tokens = new Map<string, string>();
