@@ -72,7 +72,7 @@ const settingsArb = fc.record({
 });
 
 /** A table's settings, valid for its rows: report-only needs an uncached authorizer. */
-function withSettings(routes: Record<string, unknown>[], settings: OracleTable & Record<string, unknown>): OracleTable {
+function withSettings(routes: Record<string, unknown>[], settings: Omit<OracleTable, 'routes'>): OracleTable {
   const reportOnly = settings.enforcement === 'report-only' || routes.some((r) => r.enforcement === 'report-only');
   return { ...settings, routes, policyCacheTtlSeconds: reportOnly ? 0 : settings.policyCacheTtlSeconds };
 }
@@ -161,7 +161,8 @@ describe('scopegate diff against the real authorizer, over all scope subsets (pr
                   `${request} ${gained ? 'newly allowed' : 'newly denied'} for ${token} (${JSON.stringify(names)}): not reported in ${JSON.stringify(diff)}`,
                 );
               }
-              if (match.scopes.length > held.length) throw new Error(`${JSON.stringify(match)} is not a smallest scope set: ${token} shows it too`);
+              if (match.scopes.length > held.length)
+                throw new Error(`${JSON.stringify(match)} is not a smallest scope set: ${token} shows it too`);
             }
           }
         }
@@ -182,7 +183,9 @@ describe('scopegate diff against the real authorizer, over all scope subsets (pr
     const change = diff.newAccess[0] as AccessChange;
     await confirmChange(change, true, b, h);
     await expect(confirmChange({ ...change, scopes: ['s:a'] }, true, b, h)).rejects.toThrow('base authorizer allow, head authorizer allow');
-    await expect(confirmChange({ ...change, request: 'GET /items' }, true, b, h)).rejects.toThrow('base authorizer deny, head authorizer deny');
+    await expect(confirmChange({ ...change, request: 'GET /items' }, true, b, h)).rejects.toThrow(
+      'base authorizer deny, head authorizer deny',
+    );
     await expect(confirmChange(change, false, b, h)).rejects.toThrow('not confirmed');
   });
 });

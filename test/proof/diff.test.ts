@@ -37,7 +37,9 @@ const ORDERS = [
 
 describe('diffRouteTables, confirmed by the real authorizer', () => {
   it('reports an added anyOf alternative as new access for the alternative alone', async () => {
-    const head = ORDERS.map((r) => (r.path === '/orders' ? { method: 'POST', path: '/orders', anyOf: [['orders:write'], ['orders:admin']] } : r));
+    const head = ORDERS.map((r) =>
+      r.path === '/orders' ? { method: 'POST', path: '/orders', anyOf: [['orders:write'], ['orders:admin']] } : r,
+    );
     const diff = await confirmedDiff({ routes: ORDERS }, { routes: head });
     expect(contract(diff.newAccess)).toEqual([{ scopes: ['orders:admin'], request: 'POST /orders', route: 'POST /orders' }]);
     expect(diff.newAccess[0]).toMatchObject({ baseRoute: 'POST /orders', headRoute: 'POST /orders', before: 'orders:write' });

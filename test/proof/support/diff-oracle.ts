@@ -111,7 +111,7 @@ function httpEvent(token: string, routeKey: string, method: string, path: string
       time: '01/Jan/2026:00:00:00 +0000',
       timeEpoch: 0,
     },
-  };
+  } as unknown as APIGatewayRequestAuthorizerEventV2;
 }
 
 /**
@@ -127,8 +127,6 @@ export async function confirmChange(change: AccessChange, gained: boolean, base:
   ]);
   const expected = gained ? ['deny', 'allow'] : ['allow', 'deny'];
   if (was !== expected[0] || is !== expected[1]) {
-    throw new Error(
-      `${gained ? 'gain' : 'loss'} ${JSON.stringify(change)} not confirmed: base authorizer ${was}, head authorizer ${is}`,
-    );
+    throw new Error(`${gained ? 'gain' : 'loss'} ${JSON.stringify(change)} not confirmed: base authorizer ${was}, head authorizer ${is}`);
   }
 }
