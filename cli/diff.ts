@@ -172,7 +172,10 @@ export function formatDiff(diff: AccessDiff, base: string, head: string): string
   };
   table('New access', diff.newAccess, true);
   table('Lost access', diff.lostAccess, false);
-  const ages = diff.authAgesSeconds.length > 0 ? `, each without and with an authentication ${diff.authAgesSeconds.join(', ')} s old` : '';
+  const ages =
+    diff.authAgesSeconds.length > 0
+      ? `, at every authentication age that changes a step-up verdict: none, ${diff.authAgesSeconds.map((a) => `${a} s`).join(', ')}`
+      : '';
   lines.push(
     '',
     `Compared every valid token (every set of the ${plural(diff.scopes.length, 'scope', 'scopes')} of both tables${ages}) on every request path: ` +

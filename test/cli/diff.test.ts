@@ -274,6 +274,30 @@ paths:
     }, 60_000);
   });
 
+  it('prints the example of docs/diff.md for examples/routes.json changed four ways', async () => {
+    const root = join(__dirname, '..', '..');
+    const example = JSON.parse(readFileSync(join(root, 'examples', 'routes.json'), 'utf8')) as Record<string, unknown>[];
+    const changed = example.flatMap((r) => {
+      if (r.path === '/telemetry/{sensorId}') return [r, { method: 'GET', path: '/telemetry/export', scopes: ['telemetry:export'] }];
+      if (r.method === 'POST' && r.path === '/telemetry')
+        return [{ method: 'POST', path: '/telemetry', anyOf: [['telemetry:write'], ['telemetry:admin']] }];
+      if (r.path === '/config/{name}') return [{ ...r, scopes: ['config:update', 'config:admin'] }];
+      return [r];
+    });
+    const head = file('docs/api/routes.json', changed);
+    const { code, text } = await run('--base', join(root, 'examples', 'routes.json'), '--head', head);
+    expect(code).toBe(1);
+    const doc = readFileSync(join(root, 'docs', 'diff.md'), 'utf8');
+    const rows = (t: string) => t.split('\n').filter((l) => l.startsWith('| `') || l.startsWith('| token with') || l.startsWith('#### '));
+    expect(rows(doc.slice(0, doc.indexOf('## Usage')))).toEqual(rows(text));
+    expect(doc).toContain(`: ${text.split('\n')[0]?.split(': ').at(-1)}`);
+    await confirmAll(
+      await json('--base', join(root, 'examples', 'routes.json'), '--head', head).then((r) => r.report),
+      { routes: example },
+      { routes: changed },
+    );
+  });
+
   it('is listed in the CLI help', async () => {
     const lines: string[] = [];
     expect(await main(['--help'], (t) => lines.push(t))).toBe(0);
