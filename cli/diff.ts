@@ -142,6 +142,13 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** Rows (the header first) as a Markdown table with aligned columns, readable as text too. */
+function markdownTable(rows: string[][]): string[] {
+  const widths = (rows[0] as string[]).map((_, k) => Math.max(3, ...rows.map((r) => [...(r[k] as string)].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, k) => c + ' '.repeat((widths[k] as number) - [...c].length)).join(' | ')} |`;
+  return [line(rows[0] as string[]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)];
+}
+
 /** The one-line summary. */
 export function diffSummary(diff: AccessDiff): string {
   if (diff.newAccess.length === 0 && diff.lostAccess.length === 0)
@@ -157,18 +164,16 @@ export function formatDiff(diff: AccessDiff, base: string, head: string): string
   const lines = [`**scopegate diff** \`${base}\` → \`${head}\`: ${diffSummary(diff)}`];
   const table = (title: string, changes: AccessChange[], gained: boolean) => {
     if (changes.length === 0) return;
-    lines.push(
-      '',
-      `#### ${title} (${changes.length})`,
-      '',
-      `| token with | request | ${gained ? 'now allowed by (head)' : 'was allowed by (base)'} | ${gained ? 'was (base)' : 'now (head)'} |`,
-      '| --- | --- | --- | --- |',
-    );
-    for (const c of changes) {
-      const now = gained ? routeCell(c.headRoute, c.after) : routeCell(c.baseRoute, c.before);
-      const then = gained ? routeCell(c.baseRoute, c.before) : routeCell(c.headRoute, c.after);
-      lines.push(`| ${tokenCell(c)} | ${code(c.request)} | ${now} | ${then} |`);
-    }
+    const rows = [
+      ['token with', 'request', gained ? 'now allowed by (head)' : 'was allowed by (base)', gained ? 'was (base)' : 'now (head)'],
+      ...changes.map((c) => [
+        tokenCell(c),
+        code(c.request),
+        gained ? routeCell(c.headRoute, c.after) : routeCell(c.baseRoute, c.before),
+        gained ? routeCell(c.baseRoute, c.before) : routeCell(c.headRoute, c.after),
+      ]),
+    ];
+    lines.push('', `#### ${title} (${changes.length})`, '', ...markdownTable(rows));
   };
   table('New access', diff.newAccess, true);
   table('Lost access', diff.lostAccess, false);

@@ -73,8 +73,8 @@ describe('scopegate diff', () => {
       [
         '#### New access (1)',
         '',
-        '| token with | request | now allowed by (head) | was (base) |',
-        '| --- | --- | --- | --- |',
+        '| token with    | request           | now allowed by (head)             | was (base)                                    |',
+        '| ------------- | ----------------- | --------------------------------- | --------------------------------------------- |',
         '| `users:admin` | `DELETE /users/x` | `DELETE /users/{id}`: users:admin | `DELETE /users/{id}`: users:write users:admin |',
       ].join('\n'),
     );
@@ -288,7 +288,7 @@ paths:
     const { code, text } = await run('--base', join(root, 'examples', 'routes.json'), '--head', head);
     expect(code).toBe(1);
     const doc = readFileSync(join(root, 'docs', 'diff.md'), 'utf8');
-    const rows = (t: string) => t.split('\n').filter((l) => l.startsWith('| `') || l.startsWith('| token with') || l.startsWith('#### '));
+    const rows = (t: string) => t.split('\n').filter((l) => l.startsWith('| ') || l.startsWith('#### '));
     expect(rows(doc.slice(0, doc.indexOf('## Usage')))).toEqual(rows(text));
     expect(doc).toContain(`: ${text.split('\n')[0]?.split(': ').at(-1)}`);
     await confirmAll(
