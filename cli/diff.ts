@@ -88,6 +88,8 @@ function git(cwd: string, args: string[]): string {
 
 /** The head file's text at a git revision; `undefined` when the file did not exist there. Throws on a bad revision or no repository. */
 export function readAtRef(headFile: string, ref: string): { path: string; text: string | undefined } {
+  // git would read a leading dash as an option.
+  if (ref.startsWith('-')) throw new Error(`${ref} is not a git revision`);
   const file = realpathSync(headFile);
   const cwd = dirname(file);
   let root: string;

@@ -255,6 +255,10 @@ paths:
     it('exits 2 on a revision that does not exist, or a head file outside any repository', async () => {
       const bad = await run('--base-ref', 'origin/nope', '--head', routes);
       expect(bad).toEqual({ code: 2, text: expect.stringContaining('origin/nope is not a git revision here') });
+      expect(await run('--base-ref=--output=/tmp/x', '--head', routes)).toEqual({
+        code: 2,
+        text: expect.stringContaining('is not a git revision'),
+      });
       const outside = file('outside/routes.json', USERS);
       const notRepo = await run('--base-ref', 'main', '--head', outside);
       expect(notRepo.code).toBe(2);
