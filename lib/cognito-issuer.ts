@@ -1,4 +1,6 @@
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { IssuerDocument } from '../functions/authorizer/config';
+import { introspectionDocument } from './introspection';
 import type { ScopeAuthorizerIssuer } from './scope-authorizer';
 
 /**
@@ -51,9 +53,10 @@ export function cognitoIssuerConfig(pool: CognitoUserPoolIssuer): ScopeAuthorize
   };
 }
 
-/** An issuer of the construct's props as the authorizer configuration names it. */
-export function resolveIssuer(issuer: ScopeAuthorizerIssuer | CognitoUserPoolIssuer): ScopeAuthorizerIssuer {
-  return isCognitoUserPoolIssuer(issuer) ? cognitoIssuerConfig(issuer) : issuer;
+/** An issuer of the construct's props as the authorizer configuration writes it (introspection durations as numbers). */
+export function resolveIssuer(issuer: ScopeAuthorizerIssuer | CognitoUserPoolIssuer): IssuerDocument {
+  const { introspection, ...rest } = isCognitoUserPoolIssuer(issuer) ? cognitoIssuerConfig(issuer) : issuer;
+  return introspection === undefined ? rest : { ...rest, introspection: introspectionDocument(introspection) };
 }
 
 /**

@@ -11,6 +11,15 @@ export type { ProfileName } from '../functions/authorizer/profiles';
 export type { OpenApiRoute } from '../functions/shared/openapi';
 export { Reason, type ReasonCode } from '../functions/shared/reasons';
 export { type CognitoUserPoolIssuer, cognitoIssuerConfig, cognitoIssuerUrl, isCognitoUserPoolIssuer } from './cognito-issuer';
+export {
+  ENVIRONMENT_ISSUER_KEYS,
+  ENVIRONMENT_KEYS,
+  type EnvironmentIssuer,
+  type EnvironmentRoutes,
+  type EnvironmentSettings,
+  readEnvironment,
+} from './environment';
+export { type ScopeIntrospection, SenderConstraint } from './introspection';
 export { JwksDistribution, type JwksDistributionProps } from './jwks-distribution';
 export { ScopegateMetrics } from './metrics';
 export { RotationChecker, type RotationCheckerProps } from './rotation-checker';
@@ -27,6 +36,18 @@ export {
   type ScopedRoute,
   type ScopedSpecRestApiProps,
   type ScopeGatewayResponseOptions,
+  type ScopeJwksOptions,
   type ScopeRequirement,
   Unrouted,
 } from './scope-authorizer';
+export {
+  RouteTable,
+  Scopegate,
+  type ScopegateApiOptions,
+  type ScopegateAuthorizerOptions,
+  type ScopegateIssuer,
+  type ScopegateProps,
+  type ScopegateRotationOptions,
+  scopegateAccessLogFormat,
+} from './scopegate';
+export { ScopegateStack, type ScopegateStackProps } from './scopegate-stack';

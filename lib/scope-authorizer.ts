@@ -5,6 +5,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
@@ -21,7 +22,8 @@ import { parseRouteTemplate } from '../functions/authorizer/routes';
 import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
 import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../functions/shared/openapi';
 import { noExactCachedPolicy, type ProofReport, proofErrors, proveRouteTable, tokenScopes } from '../proof/prove';
-import { type CognitoUserPoolIssuer, resolveIssuer } from './cognito-issuer';
+import { type CognitoUserPoolIssuer, isCognitoUserPoolIssuer, resolveIssuer } from './cognito-issuer';
+import { grantIntrospectionSecrets, type ScopeIntrospection, SenderConstraint } from './introspection';
 import { scopegateFunction } from './node-function';
 
 /** A trusted issuer, as the authorizer configuration names it (see docs/configuration.md, docs/providers.md). */
@@ -76,9 +78,20 @@ export interface ScopeAuthorizerIssuer {
    * @default - the profile's
    */
   readonly scopeClaim?: string | string[];
+  /**
+   * RFC 7662 introspection of this issuer's opaque tokens; the function is granted its secrets' parameters.
+   * @default - none: JWTs only
+   */
+  readonly introspection?: ScopeIntrospection;
+  /**
+   * Whether tokens must be sender-constrained (`REQUIRED` needs `mode: AuthorizerMode.REQUEST` or an HTTP API).
+   * @default SenderConstraint.OPTIONAL
+   */
+  readonly senderConstraint?: SenderConstraint;
 }
 
-export { Enforcement, Unrouted };
+export type { ScopeIntrospection };
+export { Enforcement, SenderConstraint, Unrouted };
 
 /** The source of a route whose method this construct created (so API Gateway's resources are the table's). */
 const CREATED = 'created';
@@ -182,6 +195,53 @@ export interface ScopeAuthorizerProps {
    * @default - UNREACHABLE when every route was created by this construct, else DENY
    */
   readonly unrouted?: Unrouted;
+  /**
+   * Cap on the whole Authorization value (the configuration's `maxTokenBytes`), checked before
+   * parsing: 256 bytes to 64 KiB.
+   * @default Size.bytes(8192)
+   */
+  readonly maxTokenSize?: Size;
+  /**
+   * Smallest RSA modulus accepted, in bits (the configuration's `minRsaBits`): 2048 to 16384.
+   * @default 2048
+   */
+  readonly minRsaBits?: number;
+  /**
+   * Bounds of the function's key set fetches (the configuration's `jwks.*`).
+   * @default - the configuration's defaults
+   */
+  readonly jwks?: ScopeJwksOptions;
+  /**
+   * How long the function keeps the configuration it read from SSM before reading it again
+   * (`AUTHZ_CONFIG_TTL_SECONDS`): how long a deployed route table change takes to reach a warm
+   * function. Whole seconds, 1 s to 1 h.
+   * @default Duration.minutes(5)
+   */
+  readonly configurationMaxAge?: Duration;
+}
+
+/** Bounds of the authorizer's key set fetches (the configuration's `jwks.*`, docs/configuration.md "Keys"). */
+export interface ScopeJwksOptions {
+  /**
+   * Cap on a key set body (`jwks.maxBytes`): 1 KiB to 1 MiB.
+   * @default Size.kibibytes(64)
+   */
+  readonly maxSize?: Size;
+  /**
+   * Deadline of one key set fetch (`jwks.timeoutMs`, whole milliseconds): 100 ms to 9 s.
+   * @default Duration.millis(2500)
+   */
+  readonly timeout?: Duration;
+  /**
+   * At most one unknown-`kid` refetch per key set in this interval (`jwks.minRefetchIntervalSeconds`).
+   * @default Duration.seconds(10)
+   */
+  readonly minRefetchInterval?: Duration;
+  /**
+   * Held keys are refreshed after this (`jwks.maxAgeSeconds`), kept if the refresh fails.
+   * @default Duration.hours(1)
+   */
+  readonly maxAge?: Duration;
 }
 
 /** Largest value of an SSM String parameter, in bytes, per tier. */
@@ -307,6 +367,8 @@ export class ScopeAuthorizer extends Construct {
   readonly timeout: Duration;
   /** The SSM parameter that holds the configuration. */
   readonly parameter: ssm.IStringParameter;
+  /** The function's log group: one JSON line per decision (docs/decisions.md). */
+  readonly logGroup: logs.ILogGroup;
   private readonly routes: (RouteRow & { source: string })[] = [];
   private readonly props: ScopeAuthorizerProps;
   private readonly requestedCacheTtlSeconds: number;
@@ -329,6 +391,9 @@ export class ScopeAuthorizer extends Construct {
     this.requestedCacheTtlSeconds = props.mode === AuthorizerMode.REQUEST ? 0 : (props.cacheTtl ?? Duration.seconds(300)).toSeconds();
     if (this.requestedCacheTtlSeconds > 3600)
       throw new Error(`cacheTtl is ${this.requestedCacheTtlSeconds} s; API Gateway caches authorizer results for 3600 s at most`);
+    const configurationMaxAgeSeconds = (props.configurationMaxAge ?? Duration.minutes(5)).toSeconds();
+    if (configurationMaxAgeSeconds < 1 || configurationMaxAgeSeconds > 3600)
+      throw new Error(`configurationMaxAge is ${configurationMaxAgeSeconds} s; it must be from 1 s to 1 h`);
     const parameter = new ssm.StringParameter(this, 'Config', {
       parameterName: props.parameterName,
       description: 'scopegate authorizer configuration (generated from the API definition)',
@@ -339,18 +404,25 @@ export class ScopeAuthorizer extends Construct {
     });
     this.parameter = parameter;
     this.timeout = Duration.seconds(10);
-    this.function = scopegateFunction(this, 'Function', {
+    const fn = scopegateFunction(this, 'Function', {
       bundle: 'authorizer',
       description: 'scopegate OAuth 2.0 scope authorizer',
       memorySize: props.memorySize ?? Size.mebibytes(256),
       timeout: this.timeout,
-      environment: { AUTHZ_CONFIG_PARAMETER: parameter.parameterName, AUTHZ_CONFIG_TTL_SECONDS: '300' },
+      environment: { AUTHZ_CONFIG_PARAMETER: parameter.parameterName, AUTHZ_CONFIG_TTL_SECONDS: String(configurationMaxAgeSeconds) },
       tracing: props.tracing,
       // Measured (docs/performance.md, "The 401 path"): the map costs every cold start ~10 ms
       // to read, and the stacks it would decode add nothing to the decision's log line.
       sourceMapsAtRunTime: false,
     });
+    this.function = fn;
+    this.logGroup = fn.logGroup;
     parameter.grantRead(this.function);
+    grantIntrospectionSecrets(
+      this,
+      this.function,
+      props.issuers.flatMap((issuer) => (!isCognitoUserPoolIssuer(issuer) && issuer.introspection ? [issuer.introspection] : [])),
+    );
     this.node.addValidation({ validate: () => this.validate() });
   }
 
@@ -564,6 +636,10 @@ export class ScopeAuthorizer extends Construct {
       unrouted: this.unrouted,
     };
     if (this.props.enforcement === Enforcement.REPORT_ONLY) config.enforcement = Enforcement.REPORT_ONLY;
+    if (this.props.maxTokenSize !== undefined) config.maxTokenBytes = this.props.maxTokenSize.toBytes();
+    if (this.props.minRsaBits !== undefined) config.minRsaBits = this.props.minRsaBits;
+    const jwks = jwksDocument(this.props.jwks);
+    if (jwks !== undefined) config.jwks = jwks;
     return config;
   }
 
@@ -869,6 +945,17 @@ export class ScopeAuthorizer extends Construct {
 export function configWarningId(warning: string): string {
   const colon = warning.indexOf(':');
   return `scopegate:config:${colon < 0 ? 'configuration' : warning.slice(0, colon)}`;
+}
+
+/** The configuration's `jwks` member for {@link ScopeJwksOptions}, or `undefined` when nothing is set. */
+function jwksDocument(options: ScopeJwksOptions | undefined): AuthorizerConfigDocument['jwks'] {
+  if (options === undefined) return undefined;
+  const jwks: NonNullable<AuthorizerConfigDocument['jwks']> = {};
+  if (options.maxSize !== undefined) jwks.maxBytes = options.maxSize.toBytes();
+  if (options.timeout !== undefined) jwks.timeoutMs = options.timeout.toMilliseconds();
+  if (options.minRefetchInterval !== undefined) jwks.minRefetchIntervalSeconds = options.minRefetchInterval.toSeconds();
+  if (options.maxAge !== undefined) jwks.maxAgeSeconds = options.maxAge.toSeconds();
+  return Object.keys(jwks).length > 0 ? jwks : undefined;
 }
 
 /** A method as its CloudFormation resource says it (tokens resolve when the deployment's logical id is computed). */

@@ -69,6 +69,24 @@ export class ConfigError extends ScopegateError {
 }
 
 /**
+ * Every error of one configuration source found in one pass (a `cdk.json` environment, a route
+ * table file, the `Scopegate` construct's props), so that one run reports them all.
+ */
+export class ConfigErrors extends ScopegateError {
+  readonly reason = Reason.ConfigUnavailable;
+
+  constructor(
+    readonly subject: string,
+    readonly errors: readonly ConfigError[],
+  ) {
+    super(
+      `${subject}: ${errors.length === 1 ? '1 error' : `${errors.length} errors`}\n${errors.map((e) => `  - ${e.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigErrors';
+  }
+}
+
+/**
  * API Gateway sent an event the authorizer cannot read (a method or route ARN that is not
  * execute-api's). Not the caller's fault: a 500 (`internal_error`), never a policy.
  */

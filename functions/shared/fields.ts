@@ -5,7 +5,7 @@
  * that field (`issuers[0].audience`, `environments.dev.region`) and says what it must be.
  */
 import { assertJsonObject } from './assert';
-import { ConfigError } from './errors';
+import { ConfigError, ConfigErrors } from './errors';
 import type { JsonObject } from './json';
 import { httpsUrlProblem } from './url';
 
@@ -67,4 +67,33 @@ export function stringList(value: unknown, field: string, allowEmpty: boolean): 
     throw new ConfigError(field, allowEmpty ? 'must be a list of strings' : 'must be a string or a non-empty list of strings');
   }
   return list.map((item, i) => str(item, `${field}[${i}]`));
+}
+
+/**
+ * The {@link ConfigError}s of independent checks of one configuration, kept so that one pass
+ * reports them all ({@link ConfigErrors}) instead of the first alone.
+ */
+export class FieldErrors {
+  readonly errors: ConfigError[] = [];
+
+  /** What `check` returns, or `undefined` when it threw a {@link ConfigError} (kept; any other error is thrown). */
+  check<T>(check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.errors.push(error);
+      return undefined;
+    }
+  }
+
+  /** Keep an error. */
+  add(field: string, message: string): void {
+    this.errors.push(new ConfigError(field, message));
+  }
+
+  /** Throw every error kept as one {@link ConfigErrors} about `subject`; nothing when none was. */
+  throwIfAny(subject: string): void {
+    if (this.errors.length > 0) throw new ConfigErrors(subject, this.errors);
+  }
 }
