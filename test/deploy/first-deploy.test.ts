@@ -48,12 +48,14 @@ async function deploy(issuerUrl: string, outdir: string, fakes: FakeAws): Promis
       account: ACCOUNT,
       region: REGION,
       issuers: [{ name: 'ops', issuer: issuerUrl, audience: [AUDIENCE], tokenType: 'at+jwt' }],
+      routes: 'examples/routes.json',
+      demoApi: true,
       authorizerCacheTtlSeconds: 60,
       rotation: { scheduleMinutes: 15, mirrorTtlSeconds: 60 },
     },
   };
   const app = new App({ outdir, context: { ...CDK_JSON.context, environments } });
-  const settings = readEnvironment(environments, 'test');
+  const settings = readEnvironment(environments, 'test', PACKAGE_ROOT);
   const stack = new ScopegateStack(app, 'scopegate-test', { env: { account: ACCOUNT, region: REGION }, settings });
   const assembly = app.synth();
   const template = assembly.getStackByName(stack.stackName).template as CfnTemplate;

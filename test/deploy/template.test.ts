@@ -93,11 +93,13 @@ describe.each(Object.keys(ENVIRONMENTS))('environment %s, synthesized with cdk.j
     });
   });
 
-  it('alarms on the authorizer (keys, configuration, errors, throttles) and on the API 5xx, each to the topic', () => {
+  it('alarms on the authorizer (keys, configuration, errors, throttles) and on the demo API 5xx, each to the topic', () => {
     const alarms = JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'));
     for (const reason of ['keys_unavailable', 'config_unavailable', 'internal_error']) expect(alarms).toContain(`"Value":"${reason}"`);
     expect(alarms).toContain('"MetricName":"Throttles"');
-    expect(alarms).toContain('"MetricName":"5XXError"');
+    // The API's 5xx only where the environment deploys the demo API; no introspection alarm without an introspecting issuer.
+    expect(alarms.includes('"MetricName":"5XXError"')).toBe(settings.demoApi);
+    expect(alarms).not.toContain('introspection_unavailable');
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
       expect((alarm as { Properties: { AlarmActions?: unknown[] } }).Properties.AlarmActions).toHaveLength(1);
     }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -80,7 +81,7 @@ describe('Cognito user pools as issuers of the ScopeAuthorizer', () => {
 });
 
 describe('cdk.json environments naming a user pool', () => {
-  const base = { account: '111111111111', region: 'eu-west-1' };
+  const base = { account: '111111111111', region: 'eu-west-1', routes: join(__dirname, '../../examples/routes.json') };
 
   it('derive the issuer and the cognito profile from userPoolId, with clientIds and no audience', () => {
     const settings = readEnvironment(
@@ -107,7 +108,7 @@ describe('cdk.json environments naming a user pool', () => {
     [{ name: 'pool', userPoolId: 'AbC', clientIds: ['c'] }, 'issuers[0].userPoolId: "AbC" is not a Cognito user pool id'],
     [
       { name: 'pool', issuer: 'https://idp.test' },
-      "issuers[0].audience: is required (the API's identifier); only the cognito profile goes without",
+      "issuers[0].audience: is required (the API's identifier, which the token's aud must contain); only the cognito profile goes without",
     ],
     [
       { name: 'pool', issuer: 'https://idp.test', audience: 'a', profile: 'ping' },

@@ -3,7 +3,6 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readEnvironment } from '../../lib/environment';
 import { ScopegateStack } from '../../lib/scopegate-stack';
 import { ENVIRONMENTS, settingsOf } from './helpers';
 
@@ -73,27 +72,6 @@ describe('cdk-nag (AwsSolutions)', () => {
 });
 
 describe('environments', () => {
-  it('names an unknown environment and the known ones', () => {
-    expect(() => readEnvironment(ENVIRONMENTS, 'qa')).toThrow('environment "qa" is not defined in cdk.json (known: dev, staging, prod)');
-    expect(() => readEnvironment(ENVIRONMENTS, undefined)).toThrow(/-c env=NAME/);
-  });
-
-  it('names the missing or bad setting', () => {
-    const dev = ENVIRONMENTS.dev as Record<string, unknown>;
-    expect(() => readEnvironment({ x: { ...dev, region: undefined } }, 'x')).toThrow('environments.x.region: must be a non-empty string');
-    expect(() => readEnvironment({ x: { ...dev, account: '123' } }, 'x')).toThrow(
-      'environments.x.account: must be a 12-digit AWS account id',
-    );
-    expect(() => readEnvironment({ x: { ...dev, issuers: [] } }, 'x')).toThrow('environments.x.issuers: must be a non-empty list');
-    expect(() => readEnvironment({ x: { ...dev, enforcement: 'audit' } }, 'x')).toThrow(
-      'environments.x.enforcement: must be "enforce" or "report-only"',
-    );
-    expect(readEnvironment({ x: { ...dev, enforcement: 'report-only' } }, 'x').enforcement).toBe('report-only');
-    expect(() => readEnvironment({ x: { ...dev, authorizerCacheTtlSeconds: 7200 } }, 'x')).toThrow(
-      'environments.x.authorizerCacheTtlSeconds: must be an integer from 0 to 3600',
-    );
-  });
-
   it('synthesizes each environment to its own stack', () => {
     const names = Object.keys(ENVIRONMENTS).map((n) => appFor(n).stack.stackName);
     expect(names).toEqual(['scopegate-dev', 'scopegate-staging', 'scopegate-prod']);
@@ -101,32 +79,48 @@ describe('environments', () => {
   });
 });
 
-describe('ScopegateStack with demoApi: false', () => {
-  function appWithoutDemo() {
-    const app = new App();
-    const settings = { ...settingsOf('dev'), demoApi: false };
-    const stack = new ScopegateStack(app, 'scopegate-dev', { env: { account: settings.account, region: settings.region }, settings });
-    return { app, stack, settings };
-  }
-
-  it('synthesizes cdk-nag clean with the JWKS distribution, the checker and the authorizer, and no API', () => {
-    const { app, stack } = appWithoutDemo();
+describe('ScopegateStack without the demo API (prod)', () => {
+  it('synthesizes cdk-nag clean with the JWKS distribution, the checkers and the authorizer, no API and no account-level role', () => {
+    const { app, stack } = appFor('prod');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    t.resourceCountIs('AWS::ApiGateway::Account', 0);
     t.resourceCountIs('AWS::CloudFront::Distribution', 1);
     t.hasOutput('AuthorizerFunctionArn', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('ScopeAuthorizerFunction'), 'Arn'] } });
+    t.hasOutput('AuthorizerLogGroupName', { Value: { Ref: Match.stringLikeRegexp('ScopeAuthorizerFunctionLogs') } });
+    t.hasOutput('MirrorUrlOps', Match.anyValue());
+    t.hasOutput('MirrorUrlPartners', Match.anyValue());
   });
 
-  it("guards the user's own API in another stack of the app", () => {
-    const { app, stack, settings } = appWithoutDemo();
+  it("guards the user's own API in another stack of the app, beside the environment's route table", () => {
+    const { app, stack } = appFor('prod');
+    const settings = settingsOf('prod');
     const apiStack = new Stack(app, 'MyApi', { env: { account: settings.account, region: settings.region } });
     const api = new apigw.RestApi(apiStack, 'Api');
     stack.authorizer.addMethod(api.root.resourceForPath('/orders'), 'GET', new apigw.MockIntegration(), { scopes: ['orders:read'] });
     app.synth();
     expect(apiStack.dependencies).toContain(stack);
     Template.fromStack(apiStack).resourceCountIs('AWS::ApiGateway::Authorizer', 1);
-    expect(stack.authorizer.routeTable()).toEqual([{ method: 'GET', path: '/orders', scopes: ['orders:read'] }]);
+    expect(stack.authorizer.routeTable()).toContainEqual({ method: 'GET', path: '/orders', scopes: ['orders:read'] });
+    expect(stack.authorizer.routeTable()).toHaveLength(7);
+  });
+});
+
+describe('the demo API (dev)', () => {
+  it("logs the authorizer's fields in its access log: status, error, the cached denial's trace", () => {
+    const t = Template.fromStack(appFor('dev').stack);
+    t.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: Match.objectLike({ Format: Match.stringLikeRegexp('\\$context\\.authorizer\\.error') }),
+    });
+    t.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: Match.objectLike({ Format: Match.stringLikeRegexp('\\$context\\.error\\.responseType') }),
+    });
+  });
+
+  it("outputs the API's endpoint beside the authorizer's log group and the mirror URL", () => {
+    const outputs = Object.keys(Template.fromStack(appFor('dev').stack).findOutputs('*'));
+    expect(outputs).toEqual(expect.arrayContaining(['DemoApiEndpoint09F4613B', 'AuthorizerLogGroupName', 'MirrorUrlOps']));
   });
 });
