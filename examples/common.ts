@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import cdkJson from '../cdk.json';
 import type { ScopeAuthorizerIssuer } from '../lib/scope-authorizer';
+import { scopegateAccessLogFormat } from '../lib/scopegate';
 
 /**
  * The context `cdk synth` gives every app of this repository: cdk.json's `context`, its
@@ -33,13 +34,16 @@ export const ISSUER: ScopeAuthorizerIssuer = {
 /** Where the examples deploy. */
 export const ENV = { account: '111111111111', region: 'eu-west-1' };
 
-/** A stage with access logs, execution logs on errors and tracing (what cdk-nag asks of every API). */
+/**
+ * A stage with access logs (with what API Gateway says of the authorizer: docs/operations.md),
+ * execution logs on errors and tracing (what cdk-nag asks of every API).
+ */
 export function loggedStage(scope: Construct, stageName: string): apigw.StageOptions {
   const accessLogs = new logs.LogGroup(scope, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
   return {
     stageName,
     accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-    accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+    accessLogFormat: scopegateAccessLogFormat(),
     loggingLevel: apigw.MethodLoggingLevel.ERROR,
     tracingEnabled: true,
   };

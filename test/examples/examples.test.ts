@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -8,6 +10,7 @@ import * as imported from '../../examples/imported';
 import * as openapi from '../../examples/openapi';
 import * as otherStack from '../../examples/other-stack';
 import * as sameStack from '../../examples/same-stack';
+import * as scopegate from '../../examples/scopegate';
 import { parseConfig } from '../../functions/authorizer/config';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 
@@ -249,5 +252,17 @@ describe('examples/http-api.ts', () => {
       { method: 'GET', path: '/telemetry/{sensorId}', scopes: ['telemetry:read'] },
       { method: 'POST', path: '/telemetry', scopes: ['telemetry:write'] },
     ]);
+  });
+});
+
+describe('examples/scopegate.ts', () => {
+  it('synthesizes cdk-nag clean: mirror, checker, authorizer and the route table file as guarded methods of the API', () => {
+    const { stack, scopegate: gate } = synthWithNag(scopegate.build);
+    const t = Template.fromStack(stack);
+    t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'CUSTOM' }, 6);
+    t.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    t.resourceCountIs('Custom::Trigger', 1);
+    gatewayResponsesOf(t);
+    expect(gate.authorizer.routeTable()).toEqual(JSON.parse(readFileSync(join(__dirname, '../../examples/routes.json'), 'utf8')));
   });
 });
