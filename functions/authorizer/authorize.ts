@@ -135,6 +135,14 @@ export class Authorizer {
   private readonly anyReportOnly: boolean;
   /** Per compiler route, whether the configuration accepts its over-deny. */
   private readonly mayOverDeny: (index: number) => boolean;
+  /** Per route, its name in the log (`METHOD /path`), made once. */
+  private readonly routeNames: string[];
+  /** The route asked by a REST method ARN, memoized (an {@link Asked} is never changed once made). */
+  private readonly askedByArn = new BoundedMap<string, Asked>(MAX_MEMO);
+  /** Per scope verdicts, those of a token without `auth_time`: every step-up route refused. */
+  private readonly withoutAuthTime = new WeakMap<readonly boolean[], boolean[]>();
+  /** The compiler's route mask of each memoized verdict list. */
+  private readonly masks = new WeakMap<readonly boolean[], string>();
 
   constructor(options: AuthorizerOptions) {
     this.config = options.config;
@@ -151,25 +159,48 @@ export class Authorizer {
       this.byRouteKey.set(`${r.method} ${r.template.key}`, i);
     });
     this.anyReportOnly = options.config.enforcement === 'report-only' || routes.some((r) => r.enforcement === 'report-only');
+    this.routeNames = routes.map((r) => `${r.method} ${r.path}`);
   }
 
   /**
    * Decide for one request. `target` is the REST method ARN, or the HTTP API route.
    * `request` carries what a REQUEST event knows of the HTTP request (method, URL, DPoP
    * proof, client certificate), for sender-constrained tokens.
-   * Never rejects: failures come back as `unauthorized` or `error`.
+   * Never rejects nor throws: failures come back as `unauthorized` or `error`. The decision
+   * comes back at once (no promise) when nothing has to be waited for: a JWT whose key is
+   * held, the hot path; else a promise of it (a key set or discovery fetch, introspection).
    */
-  async decide(authorization: string | undefined, target: DecisionTarget, request?: RequestBinding): Promise<Decision> {
+  decide(authorization: string | undefined, target: DecisionTarget, request?: RequestBinding): Decision | Promise<Decision> {
     const started = performance.now();
-    const latency = () => Math.round((performance.now() - started) * 1000) / 1000;
     try {
-      // One await on the hot path, as few promises as a decision can take.
       const { scheme, token: value } = extractCredentials(authorization, this.config.maxTokenBytes);
-      const token = await this.verifier.verify(value);
-      this.checkSender(token, scheme, value, request);
-      return this.decideFor(token, target, latency);
+      const verified = this.verifier.check(value);
+      if (verified instanceof Promise) {
+        return verified.then(
+          (token) => this.decideVerified(token, scheme, value, target, request, started),
+          (error: unknown) => failure(error, elapsedMs(started)),
+        );
+      }
+      return this.decideVerified(verified, scheme, value, target, request, started);
     } catch (error) {
-      return failure(error, latency());
+      return failure(error, elapsedMs(started));
+    }
+  }
+
+  /** {@link decide} once the token is verified. Never throws. */
+  private decideVerified(
+    token: VerifiedToken,
+    scheme: 'bearer' | 'dpop',
+    value: string,
+    target: DecisionTarget,
+    request: RequestBinding | undefined,
+    started: number,
+  ): Decision {
+    try {
+      this.checkSender(token, scheme, value, request);
+      return this.decideFor(token, target, started);
+    } catch (error) {
+      return failure(error, elapsedMs(started));
     }
   }
 
@@ -186,8 +217,18 @@ export class Authorizer {
     }
   }
 
-  /** The route of a REST method ARN: routed as API Gateway routes the path (never `$default`). */
+  /** The route of a REST method ARN, memoized by the ARN. */
   private askedRest(methodArn: string): Asked {
+    let asked = this.askedByArn.get(methodArn);
+    if (asked === undefined) {
+      asked = this.routeRest(methodArn);
+      this.askedByArn.set(methodArn, asked);
+    }
+    return asked;
+  }
+
+  /** The route of a REST method ARN: routed as API Gateway routes the path (never `$default`). */
+  private routeRest(methodArn: string): Asked {
     const arn = parseMethodArn(methodArn);
     const path = `/${arn.segments.join('/')}`;
     const asked: Asked = { stagePrefix: arn.stagePrefix, method: arn.method, path, index: -1, requestArn: methodArn, http: false };
@@ -237,7 +278,7 @@ export class Authorizer {
   }
 
   /** The policy decision for a verified token: which route is asked, whether the token may call it, what API Gateway gets. */
-  private decideFor(token: VerifiedToken, target: DecisionTarget, latency: () => number): Decision {
+  private decideFor(token: VerifiedToken, target: DecisionTarget, started: number): Decision {
     const asked = typeof target === 'string' ? this.askedRest(target) : this.askedHttp(target.routeArn, target.routeKey);
     const verdicts = this.verdictsFor(token);
     const route = this.config.routes[asked.index];
@@ -258,7 +299,7 @@ export class Authorizer {
         policyDocument: policy.rendered.policy,
         context: contextOf(token),
       },
-      record: recordOf(token, asked, route, judgement, allowed, enforcement, policy, latency()),
+      record: recordOf(token, asked, this.routeNames[asked.index], judgement, allowed, enforcement, policy, elapsedMs(started)),
     };
   }
 
@@ -268,21 +309,45 @@ export class Authorizer {
     let byScope = this.scopeVerdicts.get(key);
     if (byScope === undefined) {
       const granted = new Set(token.scopes);
-      byScope = this.config.routes.map((route) => satisfiesAnyOf(route.anyOf, granted));
+      byScope = this.memoized(this.config.routes.map((route) => satisfiesAnyOf(route.anyOf, granted)));
       this.scopeVerdicts.set(key, byScope);
     }
-    return this.stepUp.length > 0 ? this.withStepUp(byScope, token.authTime) : byScope;
+    if (this.stepUp.length === 0) return byScope;
+    if (token.authTime === undefined) {
+      // No authentication time: every step-up route is refused, whatever the clock says.
+      let refused = this.withoutAuthTime.get(byScope);
+      if (refused === undefined) {
+        refused = [...byScope];
+        for (const i of this.stepUp) refused[i] = false;
+        this.withoutAuthTime.set(byScope, this.memoized(refused));
+      }
+      return refused;
+    }
+    return this.withStepUp(byScope, token.authTime);
+  }
+
+  /** The compiler's route mask of a verdict list: `1` for each REST route allowed, else `0`. */
+  private maskOf(verdicts: readonly boolean[]): string {
+    let mask = '';
+    for (const i of this.restIndex) mask += verdicts[i] ? '1' : '0';
+    return mask;
+  }
+
+  /** A verdict list kept for many decisions, with its mask made once. */
+  private memoized(verdicts: boolean[]): boolean[] {
+    this.masks.set(verdicts, this.maskOf(verdicts));
+    return verdicts;
   }
 
   /** The verdicts with each step-up route allowed only to a token authenticated recently enough. */
-  private withStepUp(byScope: readonly boolean[], authTime: number | undefined): boolean[] {
+  private withStepUp(byScope: readonly boolean[], authTime: number): boolean[] {
     const routes = this.config.routes;
     const nowSeconds = this.now() / 1000;
     const verdicts = [...byScope];
     for (const i of this.stepUp) {
       const max = routes[i]?.maxAuthAgeSeconds as number;
       // The Allow must hold for as long as API Gateway may cache it.
-      verdicts[i] = byScope[i] === true && authTime !== undefined && nowSeconds - authTime + this.config.policyCacheTtlSeconds <= max;
+      verdicts[i] = byScope[i] === true && nowSeconds - authTime + this.config.policyCacheTtlSeconds <= max;
     }
     return verdicts;
   }
@@ -333,8 +398,7 @@ export class Authorizer {
 
   /** The whole-API policy for a verdict per route, memoized by verdicts and stage. */
   private policyFor(verdicts: readonly boolean[], stagePrefix: string): RenderedPolicy & { compiled: CompiledPolicy } {
-    let mask = '';
-    for (const i of this.restIndex) mask += verdicts[i] ? '1' : '0';
+    const mask = this.masks.get(verdicts) ?? this.maskOf(verdicts);
     let compiled = this.compiled.get(mask);
     if (compiled === undefined) {
       const index = this.restIndex;
@@ -417,37 +481,46 @@ function contextOf(token: VerifiedToken): AuthorizerResult['context'] {
   return context;
 }
 
-/** The log record of a policy decision. */
+/**
+ * The log record of a policy decision. Members without a value are left out, not set to
+ * `undefined`: the logger would walk each of them (docs/performance.md).
+ */
 function recordOf(
   token: VerifiedToken,
   asked: Asked,
-  route: RouteConfig | undefined,
+  routeName: string | undefined,
   judgement: Judgement,
   allowed: boolean,
   enforcement: Enforcement,
   policy: RenderedPolicy,
   latencyMs: number,
 ): DecisionRecord {
-  return {
+  const record: DecisionRecord = {
     reason: judgement.reason,
     effect: allowed ? 'allow' : 'deny',
     enforced: enforcement === 'enforce',
     method: asked.method,
     path: asked.path,
-    route: route ? `${route.method} ${route.path}` : undefined,
-    issuer: token.issuer.issuer,
-    sub: token.sub,
-    clientId: token.clientId,
-    kid: token.kid,
-    alg: token.alg,
-    scopeClaim: token.scopeClaim,
-    missingScopes: judgement.missingScopes,
-    missingAnyOf: judgement.missingAnyOf,
-    policyBytes: policy.rendered.bytes,
-    policyInexact: policy.note,
-    detail: asked.detail,
-    latencyMs,
-  };
+  } as DecisionRecord;
+  if (routeName !== undefined) record.route = routeName;
+  record.issuer = token.issuer.issuer;
+  if (token.sub !== undefined) record.sub = token.sub;
+  if (token.clientId !== undefined) record.clientId = token.clientId;
+  record.kid = token.kid;
+  record.alg = token.alg;
+  if (token.scopeClaim !== undefined) record.scopeClaim = token.scopeClaim;
+  if (judgement.missingScopes !== undefined) record.missingScopes = judgement.missingScopes;
+  if (judgement.missingAnyOf !== undefined) record.missingAnyOf = judgement.missingAnyOf;
+  if (policy.rendered.bytes !== undefined) record.policyBytes = policy.rendered.bytes;
+  if (policy.note !== undefined) record.policyInexact = policy.note;
+  if (asked.detail !== undefined) record.detail = asked.detail;
+  record.latencyMs = latencyMs;
+  return record;
+}
+
+/** Milliseconds since `started` (a `performance.now()`), to the microsecond. */
+function elapsedMs(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
 }
 
 /**

@@ -5,12 +5,17 @@ import { SsmParameters } from '../shared/ssm-parameters';
 export interface ConfigSource {
   /** The current configuration text; may be cached. */
   text(): Promise<string>;
+  /** The text {@link text} would give, when it is at hand without waiting (held and fresh); else `undefined`. */
+  held?(): string | undefined;
 }
 
 /** Configuration given inline (`AUTHZ_CONFIG`). */
 export class InlineConfigSource implements ConfigSource {
   constructor(private readonly value: string) {}
   async text(): Promise<string> {
+    return this.value;
+  }
+  held(): string {
     return this.value;
   }
 }
@@ -41,5 +46,8 @@ export class SsmConfigSource implements ConfigSource {
 
   text(): Promise<string> {
     return this.parameters.get(this.options.name);
+  }
+  held(): string | undefined {
+    return this.parameters.held(this.options.name);
   }
 }

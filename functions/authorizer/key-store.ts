@@ -252,17 +252,30 @@ export class KeyStore {
    * cannot be had.
    */
   async getKey(sources: KeySources, kid: string, alg: SignatureAlgorithm): Promise<VerificationKey> {
+    return this.heldKey(sources, kid, alg) ?? this.fetchKey(sources, kid, alg);
+  }
+
+  /**
+   * The key for `kid` and `alg` when one of the sources holds `kid`, without waiting (the hot
+   * path: no allocation, no promise); `undefined` when none does, and {@link getKey} must
+   * fetch. Throws {@link InvalidTokenError} (`weak_key`, `key_mismatch`) when the held
+   * candidates have no usable key for it.
+   */
+  heldKey(sources: KeySources, kid: string, alg: SignatureAlgorithm): VerificationKey | undefined {
     const now = this.now();
-    // Hot path: the key is held (no allocation, no await on any fetch).
     if (typeof sources === 'string') {
       const candidates = this.held(sources, kid, now);
-      if (candidates !== undefined) return this.choose(candidates, kid, alg);
-    } else {
-      for (let i = 0; i < sources.length; i++) {
-        const candidates = this.held(sources[i] as string, kid, now);
-        if (candidates !== undefined) return this.choose(candidates, kid, alg);
-      }
+      return candidates === undefined ? undefined : this.choose(candidates, kid, alg);
     }
+    for (let i = 0; i < sources.length; i++) {
+      const candidates = this.held(sources[i] as string, kid, now);
+      if (candidates !== undefined) return this.choose(candidates, kid, alg);
+    }
+    return undefined;
+  }
+
+  /** {@link getKey} when no source holds `kid`: fetch the sources in order, as allowed. */
+  private async fetchKey(sources: KeySources, kid: string, alg: SignatureAlgorithm): Promise<VerificationKey> {
     const list = typeof sources === 'string' ? [sources] : sources;
     for (const uri of list) {
       const candidates = await this.fetched(uri, kid);

@@ -64,15 +64,30 @@ export class AuthorizerRuntime {
     this.telemetry();
   }
 
-  /** Answer one event: decide, log the decision, shape the answer. */
+  /**
+   * Answer one event: decide, log the decision, shape the answer. At most one await: none on
+   * the hot path (configuration held, key held), where the decision is made synchronously.
+   */
   async handle(event: AuthorizerEvent): Promise<AuthorizerResponse> {
-    const decision = await this.decide(event);
+    const pending = this.decide(event);
+    const decision = pending instanceof Promise ? await pending : pending;
     this.telemetry().decision(decision.record);
     return answerOf(event, decision);
   }
 
-  /** The decision for one event; `config_unavailable` when there is no configuration to decide by. */
-  async decide(event: AuthorizerEvent): Promise<Decision> {
+  /**
+   * The decision for one event; `config_unavailable` when there is no configuration to decide
+   * by. Synchronous when the configuration is held and its authorizer decides at once.
+   */
+  decide(event: AuthorizerEvent): Decision | Promise<Decision> {
+    const text = this.source.held?.();
+    const current = this.current;
+    if (text !== undefined && current !== undefined && current.text === text) return decideEvent(current.authorizer, event);
+    return this.decideLoading(event);
+  }
+
+  /** {@link decide} when the configuration has to be read or parsed first. */
+  private async decideLoading(event: AuthorizerEvent): Promise<Decision> {
     const started = performance.now();
     let instance: Authorizer;
     try {
@@ -84,9 +99,8 @@ export class AuthorizerRuntime {
         record: { reason: Reason.ConfigUnavailable, effect: 'error', detail: messageOf(error), latencyMs: performance.now() - started },
       };
     }
-    const request = requestOf(event);
-    // `return await`: one tick, where returning the promise would take three.
-    return await instance.decide(request.authorization, request.target, request.binding);
+    const decision = decideEvent(instance, event);
+    return decision instanceof Promise ? await decision : decision;
   }
 
   /** Built on first use, so that the cold start's configuration read and key fetch are under way while Powertools initializes. */
@@ -154,4 +168,10 @@ export class AuthorizerRuntime {
       }
     }
   }
+}
+
+/** What an authorizer decides for one event. */
+function decideEvent(authorizer: Authorizer, event: AuthorizerEvent): Decision | Promise<Decision> {
+  const request = requestOf(event);
+  return authorizer.decide(request.authorization, request.target, request.binding);
 }

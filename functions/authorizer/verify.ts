@@ -7,10 +7,18 @@ import { checkAudience, checkClient, checkTimes, clientOf, confirmation, optiona
 import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from './config';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { checkAccessTokenAnswer, type Introspector, introspectingIssuerFor } from './introspection';
-import type { KeySources, KeyStore } from './key-store';
+import type { KeySources, KeyStore, VerificationKey } from './key-store';
 import { clientCredentialsMarker, PROFILES } from './profiles';
 import { readScopes, scopeClaimOf } from './scopes';
 import { decodeJwt, looksLikeJwt } from './token';
+
+/** A JWT read and checked as far as it can be before its key is looked up ({@link TokenVerifier}). */
+interface ReadJwt {
+  issuer: IssuerConfig;
+  payload: Record<string, unknown>;
+  kid: string;
+  alg: SignatureAlgorithm;
+}
 
 /** A token that passed every check, with what the decision needs of it. */
 export interface VerifiedToken {
@@ -104,9 +112,37 @@ export class TokenVerifier {
    * introspection-unavailable error.
    */
   async verify(token: string): Promise<VerifiedToken> {
+    return this.check(token);
+  }
+
+  /**
+   * {@link verify} without a promise when nothing has to be waited for (the hot path: a JWT
+   * whose key is held, of an issuer that does not introspect JWTs): the verified token, or a
+   * synchronous throw. Otherwise a promise, as {@link verify} gives.
+   */
+  check(token: string): VerifiedToken | Promise<VerifiedToken> {
     if (this.introspected.length > 0 && !looksLikeJwt(token)) return this.verifyOpaque(token);
-    const verified = await this.verifyJwt(token);
-    const introspection = verified.issuer.introspection;
+    const jwt = this.readJwt(token);
+    const issuer = jwt.issuer;
+    const sources = issuer.jwksUris ?? this.heldSources(issuer);
+    const key = sources === undefined ? undefined : this.keys.heldKey(sources, jwt.kid, jwt.alg);
+    if (key === undefined || (issuer.introspection?.forJwts === true && this.introspector !== undefined)) {
+      return this.verifyJwtAsync(token, jwt, sources, key);
+    }
+    return this.verifySigned(token, jwt, key);
+  }
+
+  /** {@link check} when it has to wait: for the key, and for introspection where the issuer asks for it on JWTs too. */
+  private async verifyJwtAsync(
+    token: string,
+    jwt: ReadJwt,
+    sources: KeySources | undefined,
+    held: VerificationKey | undefined,
+  ): Promise<VerifiedToken> {
+    const issuer = jwt.issuer;
+    const key = held ?? (await this.keys.getKey(sources ?? (await this.discoveredSources(issuer)), jwt.kid, jwt.alg));
+    const verified = this.verifySigned(token, jwt, key);
+    const introspection = issuer.introspection;
     if (introspection?.forJwts && this.introspector) {
       const answer = await this.introspector.introspect(introspection, token);
       if (answer.active !== true) throw new InvalidTokenError(Reason.Inactive, 'the authorization server says the token is not active');
@@ -151,7 +187,12 @@ export class TokenVerifier {
     };
   }
 
-  private async verifyJwt(token: string): Promise<VerifiedToken> {
+  /**
+   * The checks of a JWT before any key is looked up: its structure, `alg` (supported, and
+   * accepted by its issuer), no `crit`, the issuer it names (exactly), the issuer profile's
+   * header rule, `typ`, and a usable `kid`. Throws an {@link InvalidTokenError}.
+   */
+  private readJwt(token: string): ReadJwt {
     const { header, payload } = decodeJwt(token);
     const alg = header.alg;
     if (typeof alg !== 'string') throw new InvalidTokenError(Reason.Malformed, 'the header has no alg');
@@ -179,11 +220,11 @@ export class TokenVerifier {
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) {
       throw new InvalidTokenError(Reason.Malformed, 'the header has no usable kid');
     }
-    const key = await this.keys.getKey(
-      issuer.jwksUris ?? this.heldSources(issuer) ?? (await this.discoveredSources(issuer)),
-      kid,
-      alg as SignatureAlgorithm,
-    );
+    return { issuer, payload, kid, alg: alg as SignatureAlgorithm };
+  }
+
+  /** The signature (by aws-jwt-verify, with `exp` and `nbf`), then the claims. Throws an {@link InvalidTokenError}. */
+  private verifySigned(token: string, jwt: ReadJwt, key: VerificationKey): VerifiedToken {
     const tolerance = this.config.clockToleranceSeconds;
     try {
       verifyJwtSync(token, key.jwk as never, { issuer: null, audience: null, graceSeconds: tolerance }, () => key.keyObject);
@@ -195,7 +236,7 @@ export class TokenVerifier {
       // Anything else aws-jwt-verify refuses happened before or in the signature check.
       throw new InvalidTokenError(Reason.Signature, `rejected: ${(error as Error).message}`.slice(0, 200));
     }
-    return this.checkClaims(issuer, payload, kid, alg as SignatureAlgorithm);
+    return this.checkClaims(jwt.issuer, jwt.payload, jwt.kid, jwt.alg);
   }
 
   private checkClaims(issuer: IssuerConfig, payload: Record<string, unknown>, kid: string, alg: SignatureAlgorithm): VerifiedToken {

@@ -32,7 +32,7 @@ interface Held {
  */
 export class SsmParameters {
   private client: SSMClient | undefined;
-  private readonly held = new Map<string, Held>();
+  private readonly entries = new Map<string, Held>();
   private readonly maxAgeMs: number;
   private readonly now: () => number;
 
@@ -43,10 +43,10 @@ export class SsmParameters {
 
   /** The parameter's value, from the cache while it is younger than `maxAgeMs`. */
   get(name: string): Promise<string> {
-    let entry = this.held.get(name);
+    let entry = this.entries.get(name);
     if (entry === undefined) {
       entry = { value: undefined, readAt: 0, inflight: undefined };
-      this.held.set(name, entry);
+      this.entries.set(name, entry);
     }
     if (entry.value !== undefined && this.now() - entry.readAt < this.maxAgeMs) return Promise.resolve(entry.value);
     const held = entry;
@@ -54,6 +54,12 @@ export class SsmParameters {
       held.inflight = undefined;
     });
     return held.inflight;
+  }
+
+  /** The parameter's value when {@link get} would give it from the cache (held, younger than `maxAgeMs`); else `undefined`. */
+  held(name: string): string | undefined {
+    const entry = this.entries.get(name);
+    return entry?.value !== undefined && this.now() - entry.readAt < this.maxAgeMs ? entry.value : undefined;
   }
 
   private async read(name: string, entry: Held): Promise<string> {
