@@ -60,6 +60,19 @@ export function checkAudience(aud: unknown, audience: readonly string[], whenMis
   throw new InvalidTokenError(Reason.Audience, 'the token is not for this audience');
 }
 
+/**
+ * The types of the registered claims a JWT's payload is not otherwise read for here, when
+ * present: `jti` (RFC 7519 §4.1.7) and `scope` (RFC 9068 §2.2.3) are strings, whether or not
+ * this issuer reads scopes from `scope`. (aws-jwt-verify checked them when it decoded tokens
+ * itself; `iss`, `sub`, `aud`, `exp`, `nbf` and `iat` are checked where they are read.)
+ */
+export function checkClaimTypes(claims: JsonObject): void {
+  optionalString(claims, 'jti');
+  if (claims.scope !== undefined && typeof claims.scope !== 'string') {
+    throw new InvalidTokenError(Reason.Claims, 'the scope claim is not a string');
+  }
+}
+
 /** The confirmation claim (RFC 7800), an object when present. */
 export function confirmation(claims: JsonObject): JsonObject | undefined {
   const cnf = claims.cnf;

@@ -3,10 +3,16 @@ import { InvalidTokenError } from '../shared/errors';
 import { isJsonObject } from '../shared/json';
 import { Reason } from '../shared/reasons';
 
-/** A compact JWS split into its parts, header and payload parsed but not trusted. */
+/**
+ * A compact JWS split into its parts, header and payload parsed but not trusted: the shape
+ * of aws-jwt-verify's `DecomposedJwt`, which verifies it without decoding it again.
+ */
 export interface DecodedJwt {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
+  headerB64: string;
+  payloadB64: string;
+  signatureB64: string;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -60,5 +66,5 @@ export function decodeJwt(token: string): DecodedJwt {
   if (!BASE64URL.test(signatureB64) || signatureB64.length % 4 === 1) {
     throw new InvalidTokenError(Reason.Malformed, 'the signature is missing or not base64url');
   }
-  return { header, payload };
+  return { header, payload, headerB64, payloadB64, signatureB64 };
 }

@@ -1,23 +1,77 @@
 import { JwtExpiredError, JwtInvalidSignatureAlgorithmError, JwtInvalidSignatureError, JwtNotBeforeError } from 'aws-jwt-verify/error';
-import { verifyJwtSync } from 'aws-jwt-verify/jwt-verifier';
+import type { JwksCache, JwkWithKid } from 'aws-jwt-verify/jwk';
+import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
+import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import { InvalidTokenError } from '../shared/errors';
 import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../shared/jwk-rules';
 import { Reason } from '../shared/reasons';
-import { checkAudience, checkClient, checkTimes, clientOf, confirmation, optionalNumber, optionalString } from './claims';
+import { checkAudience, checkClaimTypes, checkClient, checkTimes, clientOf, confirmation, optionalNumber, optionalString } from './claims';
 import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from './config';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { checkAccessTokenAnswer, type Introspector, introspectingIssuerFor } from './introspection';
 import type { KeySources, KeyStore, VerificationKey } from './key-store';
 import { clientCredentialsMarker, PROFILES } from './profiles';
 import { readScopes, scopeClaimOf } from './scopes';
-import { decodeJwt, looksLikeJwt } from './token';
+import { type DecodedJwt, decodeJwt, looksLikeJwt } from './token';
 
 /** A JWT read and checked as far as it can be before its key is looked up ({@link TokenVerifier}). */
 interface ReadJwt {
+  decoded: DecodedJwt;
   issuer: IssuerConfig;
-  payload: Record<string, unknown>;
   kid: string;
   alg: SignatureAlgorithm;
+}
+
+/** The one key a {@link SignatureVerifier} is to use, handed to aws-jwt-verify as its JWKS cache. */
+class HandedKey implements JwksCache {
+  jwk: JwkWithKid | undefined;
+  getCachedJwk(): JwkWithKid {
+    return this.jwk as JwkWithKid;
+  }
+  getJwk(): Promise<JwkWithKid> {
+    return Promise.resolve(this.jwk as JwkWithKid);
+  }
+  addJwks(): void {}
+  getJwks(): Promise<never> {
+    return Promise.reject(new Error('scopegate hands aws-jwt-verify one key, never a key set'));
+  }
+}
+
+const HANDED = 'scopegate:handed-key';
+
+/**
+ * aws-jwt-verify's check of a token decoded once, by {@link decodeJwt}: the JWK against the
+ * header, the signature, `exp` and `nbf` (its `verifyDecomposedJwtSync`, which only a subclass
+ * may call; its `verifyJwtSync` takes the token as a string and decodes it again, with a
+ * prototype-safe JSON reviver: a third of the work of a decision at RS256). The key is the
+ * one the key store chose, handed over as its JWKS cache. aws-jwt-verify keeps each key's
+ * `KeyObject` by issuer, `kid` and `alg`: one instance serves one generation of the key store's
+ * keys ({@link KeyStore.generation}), so a key replaced under the same `kid` is never verified
+ * with the old one.
+ */
+class SignatureVerifier extends JwtVerifier<
+  { issuer: null; audience: null; graceSeconds: number },
+  { issuer: null; audience: null; jwksUri: string },
+  false
+> {
+  private readonly handed: HandedKey;
+
+  constructor(readonly generation: number) {
+    const handed = new HandedKey();
+    super({ issuer: null, audience: null, jwksUri: HANDED }, handed);
+    this.handed = handed;
+  }
+
+  /** Throws aws-jwt-verify's errors. */
+  verifyWith(decoded: DecodedJwt, jwk: Record<string, unknown>, graceSeconds: number): void {
+    this.handed.jwk = jwk as JwkWithKid;
+    try {
+      // iss and aud are checked by scopegate's own rules (the issuer chosen by iss, exactly; checkAudience).
+      this.verifyDecomposedJwtSync(decoded as DecomposedJwt, HANDED, { issuer: null, audience: null, graceSeconds });
+    } finally {
+      this.handed.jwk = undefined;
+    }
+  }
 }
 
 /** A token that passed every check, with what the decision needs of it. */
@@ -56,6 +110,8 @@ export class TokenVerifier {
   private readonly byIssuer: Map<string, IssuerConfig>;
   private readonly introspected: IssuerConfig[];
   private discovery: JwksUriResolver | undefined;
+  /** aws-jwt-verify, for the key store's current generation of keys. */
+  private signatures: SignatureVerifier | undefined;
   /** Per discovered issuer: the discovered URI, then the fallbacks (one list, not one per request). */
   private readonly sources = new Map<IssuerConfig, string[]>();
 
@@ -129,7 +185,7 @@ export class TokenVerifier {
     if (key === undefined || (issuer.introspection?.forJwts === true && this.introspector !== undefined)) {
       return this.verifyJwtAsync(token, jwt, sources, key);
     }
-    return this.verifySigned(token, jwt, key);
+    return this.verifySigned(jwt, key);
   }
 
   /** {@link check} when it has to wait: for the key, and for introspection where the issuer asks for it on JWTs too. */
@@ -141,7 +197,7 @@ export class TokenVerifier {
   ): Promise<VerifiedToken> {
     const issuer = jwt.issuer;
     const key = held ?? (await this.keys.getKey(sources ?? (await this.discoveredSources(issuer)), jwt.kid, jwt.alg));
-    const verified = this.verifySigned(token, jwt, key);
+    const verified = this.verifySigned(jwt, key);
     const introspection = issuer.introspection;
     if (introspection?.forJwts && this.introspector) {
       const answer = await this.introspector.introspect(introspection, token);
@@ -193,7 +249,8 @@ export class TokenVerifier {
    * header rule, `typ`, and a usable `kid`. Throws an {@link InvalidTokenError}.
    */
   private readJwt(token: string): ReadJwt {
-    const { header, payload } = decodeJwt(token);
+    const decoded = decodeJwt(token);
+    const { header, payload } = decoded;
     const alg = header.alg;
     if (typeof alg !== 'string') throw new InvalidTokenError(Reason.Malformed, 'the header has no alg');
     if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
@@ -220,14 +277,15 @@ export class TokenVerifier {
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) {
       throw new InvalidTokenError(Reason.Malformed, 'the header has no usable kid');
     }
-    return { issuer, payload, kid, alg: alg as SignatureAlgorithm };
+    return { decoded, issuer, kid, alg: alg as SignatureAlgorithm };
   }
 
   /** The signature (by aws-jwt-verify, with `exp` and `nbf`), then the claims. Throws an {@link InvalidTokenError}. */
-  private verifySigned(token: string, jwt: ReadJwt, key: VerificationKey): VerifiedToken {
-    const tolerance = this.config.clockToleranceSeconds;
+  private verifySigned(jwt: ReadJwt, key: VerificationKey): VerifiedToken {
+    const generation = this.keys.generation;
+    if (this.signatures?.generation !== generation) this.signatures = new SignatureVerifier(generation);
     try {
-      verifyJwtSync(token, key.jwk as never, { issuer: null, audience: null, graceSeconds: tolerance }, () => key.keyObject);
+      this.signatures.verifyWith(jwt.decoded, key.jwk, this.config.clockToleranceSeconds);
     } catch (error) {
       if (error instanceof JwtInvalidSignatureError) throw new InvalidTokenError(Reason.Signature, 'the signature is invalid');
       if (error instanceof JwtInvalidSignatureAlgorithmError) throw new InvalidTokenError(Reason.KeyMismatch, 'alg does not match the key');
@@ -236,7 +294,7 @@ export class TokenVerifier {
       // Anything else aws-jwt-verify refuses happened before or in the signature check.
       throw new InvalidTokenError(Reason.Signature, `rejected: ${(error as Error).message}`.slice(0, 200));
     }
-    return this.checkClaims(jwt.issuer, jwt.payload, jwt.kid, jwt.alg);
+    return this.checkClaims(jwt.issuer, jwt.decoded.payload, jwt.kid, jwt.alg);
   }
 
   private checkClaims(issuer: IssuerConfig, payload: Record<string, unknown>, kid: string, alg: SignatureAlgorithm): VerifiedToken {
@@ -246,6 +304,7 @@ export class TokenVerifier {
     const iat = optionalNumber(payload, 'iat');
     if (iat !== undefined && iat - tolerance > now)
       throw new InvalidTokenError(Reason.IssuedInFuture, 'the token was issued in the future');
+    checkClaimTypes(payload);
     // The profile's access-token rule first: an ID token is named as such, whatever its aud.
     PROFILES[issuer.profile].checkTokenUse?.(payload);
     checkAudience(payload.aud, issuer.audience);
