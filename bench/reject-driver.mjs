@@ -73,8 +73,11 @@ function reportInvokeError(error) {
 
 const tokens = JSON.parse(readFileSync(tokensFile, 'utf8'));
 const write = process.stdout.write.bind(process.stdout);
-// Logs go nowhere (their serialization still runs and is timed), as in the warm part.
+// Logs go nowhere (their serialization still runs and is timed), as in the warm part: stdout
+// and stderr alike, since Powertools writes WARN and ERROR lines (scopegate's 401s) to stderr
+// and INFO lines (the peer's 401s) to stdout; on Lambda both go to the same log.
 process.stdout.write = () => true;
+process.stderr.write = () => true;
 
 const t0 = performance.now();
 const { handler } = await import(bundle);

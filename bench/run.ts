@@ -154,9 +154,12 @@ async function warm(server: JwksServer, jwksUri: string) {
     };
     if (alg === 'EdDSA') delete impls['jsonwebtoken+jwks-rsa']; // jsonwebtoken does not support EdDSA
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(impls).map((n) => [n, []]));
-    // Logs go nowhere while this part runs (their serialization still runs and is timed).
+    // Logs go nowhere while this part runs (their serialization still runs and is timed),
+    // stdout and stderr alike (Powertools writes WARN and ERROR lines to stderr).
     const write = process.stdout.write.bind(process.stdout);
+    const writeErr = process.stderr.write.bind(process.stderr);
     process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
     try {
       // Warm-up: fetch keys, JIT.
       for (const fn of Object.values(impls)) for (const t of tokens.slice(0, 50)) await fn(t);
@@ -171,6 +174,7 @@ async function warm(server: JwksServer, jwksUri: string) {
       }
     } finally {
       process.stdout.write = write;
+      process.stderr.write = writeErr;
     }
     const floor = stats(samples.floor as number[]).medianUs;
     results[alg] = Object.fromEntries(
