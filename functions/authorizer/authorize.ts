@@ -15,6 +15,7 @@ import {
   renderPolicy,
   singleRequestPolicy,
 } from './policy';
+import { analysisOf } from './policy-analysis';
 import { parseRouteTemplate, resolveRoute } from './routes';
 import { missingAnyOf, missingScopes, satisfiesAnyOf, scopeKey } from './scopes';
 import { type RequestBinding, SenderConstraintChecker } from './sender-constraint';
@@ -160,6 +161,17 @@ export class Authorizer {
     });
     this.anyReportOnly = options.config.enforcement === 'report-only' || routes.some((r) => r.enforcement === 'report-only');
     this.routeNames = routes.map((r) => `${r.method} ${r.path}`);
+  }
+
+  /**
+   * Build now what the first decision would otherwise build: the analysis of the route table
+   * that every policy is compiled from (kept by the compiler for as long as the table is), and
+   * the policy of a token that may call no route (memoized as any other).
+   */
+  prepare(): void {
+    analysisOf(this.restRoutes);
+    const none = this.config.routes.map(() => false);
+    this.compiledFor(none, this.maskOf(none));
   }
 
   /**
@@ -397,8 +409,8 @@ export class Authorizer {
   }
 
   /** The whole-API policy for a verdict per route, memoized by verdicts and stage. */
-  private policyFor(verdicts: readonly boolean[], stagePrefix: string): RenderedPolicy & { compiled: CompiledPolicy } {
-    const mask = this.masks.get(verdicts) ?? this.maskOf(verdicts);
+  /** The compiled whole-API policy for a verdict per route, memoized by its mask. */
+  private compiledFor(verdicts: readonly boolean[], mask: string): CompiledPolicy {
     let compiled = this.compiled.get(mask);
     if (compiled === undefined) {
       const index = this.restIndex;
@@ -408,6 +420,12 @@ export class Authorizer {
       });
       this.compiled.set(mask, compiled);
     }
+    return compiled;
+  }
+
+  private policyFor(verdicts: readonly boolean[], stagePrefix: string): RenderedPolicy & { compiled: CompiledPolicy } {
+    const mask = this.masks.get(verdicts) ?? this.maskOf(verdicts);
+    const compiled = this.compiledFor(verdicts, mask);
     const renderKey = `${stagePrefix}|${mask}`;
     let rendered = this.rendered.get(renderKey);
     if (rendered === undefined) {

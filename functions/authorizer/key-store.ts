@@ -110,7 +110,6 @@ export class KeyStore {
   private readonly now: () => number;
   private readonly onFetch: KeyStoreOptions['onFetch'];
   private readonly ready = new WeakMap<InspectedKey, VerificationKey>();
-  private keysGeneration = 0;
 
   constructor(options: KeyStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -131,19 +130,7 @@ export class KeyStore {
     this.minRefetchIntervalMs = settings.minRefetchIntervalMs ?? 10_000;
     this.maxAgeMs = settings.maxAgeMs ?? 3_600_000;
     this.retryWithoutKeysMs = settings.retryWithoutKeysMs ?? 1000;
-    if (rejudge) {
-      for (const state of this.sets.values()) if (state.raw !== undefined) state.keys = this.judge(state.raw);
-      this.keysGeneration++;
-    }
-  }
-
-  /**
-   * Counts the changes of the keys held: it moves whenever a key set is replaced by a fetch
-   * or judged again, so that a cache of anything made from a key (aws-jwt-verify's
-   * `KeyObject`s, kept by `kid`) can tell it may be stale.
-   */
-  get generation(): number {
-    return this.keysGeneration;
+    if (rejudge) for (const state of this.sets.values()) if (state.raw !== undefined) state.keys = this.judge(state.raw);
   }
 
   private state(jwksUri: string): KeySetState {
@@ -205,7 +192,6 @@ export class KeyStore {
         if (keys.size === 0) throw new Error('the key set holds no key with a kid');
         state.raw = raw;
         state.keys = keys;
-        this.keysGeneration++;
         state.fetchedAt = this.now();
         state.lastError = undefined;
         if (wanted !== undefined && !keys.has(wanted)) state.missedAt = state.fetchedAt;

@@ -41,6 +41,14 @@ export class AuthorizerRuntime {
   private discovery: JwksUriResolver | undefined;
   private readonly introspector: Introspector;
   private current: { text: string; authorizer: Authorizer } | undefined;
+  /** An authorizer whose {@link Authorizer.prepare} waits for a fetch's idle moment ({@link whileWaiting}). */
+  private unprepared: Authorizer | undefined;
+  /** Told by the default fetchers when a request is sent: the cold start's work that can wait runs while the server answers. */
+  private readonly whileWaiting = (): void => {
+    const authorizer = this.unprepared;
+    this.unprepared = undefined;
+    if (authorizer !== undefined) prepare(authorizer);
+  };
 
   constructor(
     private readonly source: ConfigSource,
@@ -56,11 +64,19 @@ export class AuthorizerRuntime {
 
   /**
    * The cold start: load the configuration and start the key fetches now, not on the first
-   * request; then initialize the telemetry while they run. A failure is kept for the first
-   * invocation to report.
+   * request; then initialize the telemetry while they run (a configuration at hand is loaded
+   * before, one from SSM while it is read). A failure is kept for the first invocation to report.
    */
   start(): void {
-    this.authorizer().catch(() => undefined);
+    const text = this.source.held?.();
+    if (text === undefined) this.authorizer().catch(() => undefined);
+    else {
+      try {
+        this.authorizerFor(text);
+      } catch {
+        // Reported by every invocation until the configuration is fixed (config_unavailable).
+      }
+    }
     this.telemetry();
   }
 
@@ -111,15 +127,23 @@ export class AuthorizerRuntime {
 
   /** The authorizer of the current configuration, built anew when its text changed. */
   private async authorizer(): Promise<Authorizer> {
-    const text = await this.source.text();
+    return this.authorizerFor(await this.source.text());
+  }
+
+  /** The authorizer of a configuration text: the current one, or one built for it (its keys fetched, its warnings logged). */
+  private authorizerFor(text: string): Authorizer {
     if (this.current?.text === text) return this.current.authorizer;
     const { config, warnings } = parseConfigJson(text);
-    for (const warning of warnings) this.telemetry().warn('config_warning', { warning });
     const store = this.keyStoreFor(config);
     const resolver = this.discoveryFor(config);
-    this.prefetch(config, store, resolver);
+    const fetching = this.prefetch(config, store, resolver);
+    for (const warning of warnings) this.telemetry().warn('config_warning', { warning });
     const authorizer = new Authorizer({ config, keys: store, introspector: this.introspector, now: this.deps.now, discovery: resolver });
     this.current = { text, authorizer };
+    // What the first decision would otherwise build, built while a key fetch waits for its
+    // server (not before: it would hold up the connection), or at once when none was started.
+    if (fetching && this.deps.fetcher === undefined) this.unprepared = authorizer;
+    else setImmediate(prepare, authorizer);
     return authorizer;
   }
 
@@ -130,13 +154,17 @@ export class AuthorizerRuntime {
   private keyStoreFor(config: AuthorizerConfig): KeyStore {
     const settings: KeyStoreSettings = {
       fetcher:
-        this.deps.fetcher ?? new HttpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: this.deps.ca }),
+        this.deps.fetcher ??
+        new HttpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: this.deps.ca, onSent: this.whileWaiting }),
       minRsaBits: config.minRsaBits,
       minRefetchIntervalMs: config.jwks.minRefetchIntervalSeconds * 1000,
       maxAgeMs: config.jwks.maxAgeSeconds * 1000,
     };
     if (this.keys === undefined) {
-      this.keys = new KeyStore({ ...settings, now: this.deps.now, onFetch: (event) => this.telemetry().jwksFetch(event) });
+      // A fetch's log line and metric are written after the decisions that waited for it: on a
+      // cold start, the first decision's (docs/performance.md).
+      const report = (event: Parameters<Telemetry['jwksFetch']>[0]) => this.telemetry().jwksFetch(event);
+      this.keys = new KeyStore({ ...settings, now: this.deps.now, onFetch: (event) => setImmediate(report, event) });
     } else this.keys.configure(settings);
     return this.keys;
   }
@@ -144,19 +172,27 @@ export class AuthorizerRuntime {
   /** One discovery resolver for the instance's life, with the first configuration's bounds. */
   private discoveryFor(config: AuthorizerConfig): JwksUriResolver {
     this.discovery ??= new JwksUriResolver({
-      fetcher: new HttpsJsonFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: this.deps.ca }),
+      fetcher: new HttpsJsonFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: this.deps.ca, onSent: this.whileWaiting }),
       maxAgeMs: config.jwks.maxAgeSeconds * 1000,
       now: this.deps.now,
     });
     return this.discovery;
   }
 
-  /** Start fetching every issuer's keys not held yet (discovering the key set URL first where needed); never waits. */
-  private prefetch(config: AuthorizerConfig, store: KeyStore, resolver: JwksUriResolver): void {
+  /**
+   * Start fetching every issuer's keys not held yet (discovering the key set URL first where
+   * needed); never waits. Whether a fetch was started.
+   */
+  private prefetch(config: AuthorizerConfig, store: KeyStore, resolver: JwksUriResolver): boolean {
+    let fetching = false;
     for (const issuer of config.issuers) {
       if (issuer.jwksUris !== undefined) {
-        if (!store.hasKeys(issuer.jwksUris)) void store.prefetch(issuer.jwksUris);
+        if (!store.hasKeys(issuer.jwksUris)) {
+          void store.prefetch(issuer.jwksUris);
+          fetching = true;
+        }
       } else {
+        fetching = true;
         // Discover the key set URL, then fetch the keys, both during the cold start.
         void resolver
           .jwksUri(issuer.issuer)
@@ -167,6 +203,7 @@ export class AuthorizerRuntime {
           .catch(() => undefined);
       }
     }
+    return fetching;
   }
 }
 
@@ -174,4 +211,13 @@ export class AuthorizerRuntime {
 function decideEvent(authorizer: Authorizer, event: AuthorizerEvent): Decision | Promise<Decision> {
   const request = requestOf(event);
   return authorizer.decide(request.authorization, request.target, request.binding);
+}
+
+/** {@link Authorizer.prepare}, off any request's path; a failure there is met again, and reported, by the decision that needs it. */
+function prepare(authorizer: Authorizer): void {
+  try {
+    authorizer.prepare();
+  } catch {
+    // The first compilation builds it again and fails that decision alone (internal_error).
+  }
 }

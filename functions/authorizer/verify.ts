@@ -44,10 +44,10 @@ const HANDED = 'scopegate:handed-key';
  * header, the signature, `exp` and `nbf` (its `verifyDecomposedJwtSync`, which only a subclass
  * may call; its `verifyJwtSync` takes the token as a string and decodes it again, with a
  * prototype-safe JSON reviver: a third of the work of a decision at RS256). The key is the
- * one the key store chose, handed over as its JWKS cache. aws-jwt-verify keeps each key's
- * `KeyObject` by issuer, `kid` and `alg`: one instance serves one generation of the key store's
- * keys ({@link KeyStore.generation}), so a key replaced under the same `kid` is never verified
- * with the old one.
+ * one the key store chose, handed over as its JWKS cache. aws-jwt-verify keeps the
+ * `KeyObject` it makes of a key by issuer, `kid` and `alg`, for as long as the instance lives:
+ * so there is one instance per key ({@link TokenVerifier}), and a key replaced under the same
+ * `kid` (a new {@link VerificationKey}) never meets the old one's `KeyObject`.
  */
 class SignatureVerifier extends JwtVerifier<
   { issuer: null; audience: null; graceSeconds: number },
@@ -56,7 +56,7 @@ class SignatureVerifier extends JwtVerifier<
 > {
   private readonly handed: HandedKey;
 
-  constructor(readonly generation: number) {
+  constructor() {
     const handed = new HandedKey();
     super({ issuer: null, audience: null, jwksUri: HANDED }, handed);
     this.handed = handed;
@@ -110,8 +110,8 @@ export class TokenVerifier {
   private readonly byIssuer: Map<string, IssuerConfig>;
   private readonly introspected: IssuerConfig[];
   private discovery: JwksUriResolver | undefined;
-  /** aws-jwt-verify, for the key store's current generation of keys. */
-  private signatures: SignatureVerifier | undefined;
+  /** aws-jwt-verify, one instance per key ({@link SignatureVerifier}). */
+  private readonly signatures = new WeakMap<VerificationKey, SignatureVerifier>();
   /** Per discovered issuer: the discovered URI, then the fallbacks (one list, not one per request). */
   private readonly sources = new Map<IssuerConfig, string[]>();
 
@@ -282,10 +282,13 @@ export class TokenVerifier {
 
   /** The signature (by aws-jwt-verify, with `exp` and `nbf`), then the claims. Throws an {@link InvalidTokenError}. */
   private verifySigned(jwt: ReadJwt, key: VerificationKey): VerifiedToken {
-    const generation = this.keys.generation;
-    if (this.signatures?.generation !== generation) this.signatures = new SignatureVerifier(generation);
+    let signatures = this.signatures.get(key);
+    if (signatures === undefined) {
+      signatures = new SignatureVerifier();
+      this.signatures.set(key, signatures);
+    }
     try {
-      this.signatures.verifyWith(jwt.decoded, key.jwk, this.config.clockToleranceSeconds);
+      signatures.verifyWith(jwt.decoded, key.jwk, this.config.clockToleranceSeconds);
     } catch (error) {
       if (error instanceof JwtInvalidSignatureError) throw new InvalidTokenError(Reason.Signature, 'the signature is invalid');
       if (error instanceof JwtInvalidSignatureAlgorithmError) throw new InvalidTokenError(Reason.KeyMismatch, 'alg does not match the key');

@@ -15,14 +15,24 @@ export abstract class ScopegateError extends Error {
   }
 }
 
-/** The bearer token is not acceptable; the authorizer answers 401. */
+/**
+ * The bearer token is not acceptable; the authorizer answers 401. Made without a stack trace:
+ * a 401 is decided by its reason and logged by its message, and capturing the stack would
+ * cost every rejected token (a flood of bad tokens is the path an attacker chooses) for
+ * nothing anyone reads.
+ */
 export class InvalidTokenError extends ScopegateError {
-  constructor(
-    readonly reason: InvalidTokenReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  readonly reason: InvalidTokenReason;
+
+  constructor(reason: InvalidTokenReason, message: string, options?: { cause?: unknown }) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, options);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.reason = reason;
     this.name = 'InvalidTokenError';
   }
 }

@@ -19,6 +19,11 @@ export interface HttpGetOptions {
   /** Client certificate and key (PEM) for mutual TLS (RFC 8705). */
   cert?: string;
   key?: string;
+  /**
+   * Told when the request has been written (connected, TLS done): the caller then only waits
+   * for the server, a moment to do work of its own (the authorizer's cold start uses it).
+   */
+  onSent?: () => void;
 }
 
 /** Options of {@link httpSend}: a method and a body besides those of a GET. */
@@ -126,6 +131,7 @@ export function httpSend(url: string, options: HttpSendOptions = {}): Promise<Ht
     );
     options.signal?.addEventListener('abort', onAbort);
     req.on('error', (cause) => finish(new FetchError(url, 'network', `request failed: ${cause.message}`, { cause })));
+    if (options.onSent !== undefined) req.once('finish', options.onSent);
     req.end(options.body);
   });
 }
