@@ -94,6 +94,16 @@ describe('handler', () => {
     expect(JSON.stringify(telemetry.decisions)).not.toContain('s3cr3t');
   });
 
+  it("logs the cold start's key fetch after the first decision, which waited for it", async () => {
+    const telemetry = captureTelemetry();
+    const handler = createHandler({ env, ca: TLS.cert, telemetry });
+    await handler(tokenEvent(signJwt(key, claims())));
+    expect(telemetry.decisions).toHaveLength(1);
+    expect(telemetry.fetches).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(telemetry.fetches).toEqual([expect.objectContaining({ ok: true })]);
+  });
+
   it('reports a bad configuration on each request instead of crashing at import', async () => {
     const telemetry = captureTelemetry();
     const handler = createHandler({ env: { AUTHZ_CONFIG: '{"issuers":[{"issuer":1}]}' }, telemetry });

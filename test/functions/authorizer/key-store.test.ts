@@ -48,6 +48,16 @@ describe('KeyStore', () => {
     expect(state.fetches).toBe(1);
   });
 
+  it('gives a held key without a promise, and nothing before its key set is fetched', async () => {
+    const { store } = setup([k1.publicJwk]);
+    expect(store.heldKey(URI, 'k1', 'ES256')).toBeUndefined();
+    await store.getKey(URI, 'k1', 'ES256');
+    expect(store.heldKey(URI, 'k1', 'ES256')).toMatchObject({ kid: 'k1', alg: 'ES256' });
+    expect(store.heldKey(URI, 'k1', 'ES256')).toBe(store.heldKey([URI], 'k1', 'ES256'));
+    expect(store.heldKey(URI, 'k2', 'ES256')).toBeUndefined();
+    expect(() => store.heldKey(URI, 'k1', 'RS256')).toThrow(expect.objectContaining({ reason: 'invalid_token.key_mismatch' }));
+  });
+
   it('refetches once on an unknown kid and finds a rotated key', async () => {
     const { store, state, advance } = setup([k1.publicJwk]);
     await store.getKey(URI, 'k1', 'ES256');

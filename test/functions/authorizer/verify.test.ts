@@ -219,3 +219,55 @@ describe('decisions', () => {
     expect(await reasonFor(token, authorizer({ policyCacheTtlSeconds: 60 }), 'POST/system/reboot')).toBe('allow');
   });
 });
+
+describe('the hot path', () => {
+  it('decides without a promise once the key is held (no await on the way to a policy)', async () => {
+    const az = authorizer();
+    await az.decide(`Bearer ${signJwt(rsa, claims())}`, `${ARN}GET/telemetry`);
+    const decision = az.decide(`Bearer ${signJwt(rsa, claims({ sub: 'user-2' }))}`, `${ARN}GET/telemetry`);
+    expect(decision).not.toBeInstanceOf(Promise);
+    expect((decision as Awaited<typeof decision>).record.reason).toBe('allow');
+    // A 401 comes back at once too.
+    expect(az.decide('Bearer a.b.c', `${ARN}GET/telemetry`)).not.toBeInstanceOf(Promise);
+  });
+
+  it('logs no member without a value: the logger walks every member it is given', async () => {
+    const az = authorizer();
+    for (const [token, route] of [
+      [signJwt(rsa, claims()), 'GET/telemetry'],
+      [signJwt(rsa, claims({ scope: 'telemetry:read' })), 'POST/telemetry'],
+      [signJwt(rsa, claims({ sub: undefined, scope: undefined })), 'GET/nowhere'],
+    ] as const) {
+      const { record } = await az.decide(`Bearer ${token}`, `${ARN}${route}`);
+      expect(Object.entries(record).filter(([, value]) => value === undefined)).toEqual([]);
+      expect(record).toMatchObject({ issuer: ISSUER, kid: 'rsa-1', alg: 'RS256', latencyMs: expect.any(Number) });
+    }
+  });
+
+  it('refuses a jti or a scope that is not a string, as aws-jwt-verify did, whatever claim grants the scopes', async () => {
+    expect(await reasonFor(signJwt(rsa, claims({ jti: 42 })))).toBe('invalid_token.claims');
+    const scpOnly = authorizer({}, { scopeClaim: 'scp' });
+    expect(await reasonFor(signJwt(rsa, claims({ scope: ['telemetry:read'], scp: ['telemetry:read'] })), scpOnly)).toBe(
+      'invalid_token.claims',
+    );
+    expect(await reasonFor(signJwt(rsa, claims({ scope: undefined, scp: ['telemetry:read'] })), scpOnly)).toBe('allow');
+  });
+
+  it('verifies with the new key once a key is replaced under the same kid, never with the old one', async () => {
+    const first = makeKey('ES256', 'rotating');
+    const second = makeKey('ES256', 'rotating');
+    let clock = 1_000_000_000;
+    let published = first;
+    const store = new KeyStore({ now: () => clock, maxAgeMs: 60_000, fetcher: { fetch: async () => ({ keys: [published.publicJwk] }) } });
+    const az = new Authorizer({ config: config(), keys: store });
+    const token = (key: TestKey) => `Bearer ${signJwt(key, claims({}, Math.floor(Date.now() / 1000)))}`;
+    expect((await az.decide(token(first), `${ARN}GET/telemetry`)).record.reason).toBe('allow');
+    published = second;
+    clock += 120_000;
+    // The held key is past its age: this decision uses it and refreshes the key set behind it.
+    expect((await az.decide(token(first), `${ARN}GET/telemetry`)).record.reason).toBe('allow');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await az.decide(token(second), `${ARN}GET/telemetry`)).record.reason).toBe('allow');
+    expect((await az.decide(token(first), `${ARN}GET/telemetry`)).record.reason).toBe('invalid_token.signature');
+  });
+});

@@ -34,6 +34,15 @@ describe('every scopegate error carries its reason code', () => {
     expect(reasonOf(error)).toBe(reason);
   });
 
+  it('an InvalidTokenError carries no stack trace (a 401 is read by its reason and message), and leaves the limit as it was', () => {
+    const limit = Error.stackTraceLimit;
+    const error = new InvalidTokenError(Reason.Malformed, 'the header is not JSON');
+    expect(error.stack?.split('\n')).toHaveLength(1);
+    expect(error).toMatchObject({ name: 'InvalidTokenError', reason: Reason.Malformed, message: 'the header is not JSON' });
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new KeysUnavailableError('https://idp.test/jwks', 'timeout').stack?.split('\n').length).toBeGreaterThan(1);
+  });
+
   it('anything else thrown is internal_error', () => {
     expect(reasonOf(new TypeError('x is undefined'))).toBe(Reason.Internal);
     expect(reasonOf('a string')).toBe(Reason.Internal);

@@ -47,6 +47,14 @@ describe('httpGet', () => {
     await expect(httpGetJson(url, { ca: TLS.cert })).rejects.toMatchObject({ kind: 'content' });
   });
 
+  it('tells onSent when the request is written, before the server answers', async () => {
+    const events: string[] = [];
+    const answer = httpGet(url, { ca: TLS.cert, onSent: () => events.push('sent') }).then(() => events.push('answered'));
+    expect(events).toEqual([]);
+    await answer;
+    expect(events).toEqual(['sent', 'answered']);
+  });
+
   it('refuses plain http unless allowed', async () => {
     await expect(httpGet('http://127.0.0.1:1/jwks.json')).rejects.toThrow(/only https/);
   });

@@ -23,6 +23,19 @@ describe('SsmParameters', () => {
     expect(ssm.commandCalls(GetParameterCommand)[0]?.args[0].input).toEqual({ Name: '/p', WithDecryption: true });
   });
 
+  it('says what a read would give from the cache without waiting, and nothing once it is stale', async () => {
+    let clock = 0;
+    ssm.on(GetParameterCommand, { Name: '/p' }).resolves({ Parameter: { Value: 'v1' } });
+    const parameters = new SsmParameters({ client: new SSMClient({}), maxAgeMs: 1000, now: () => clock });
+    expect(parameters.held('/p')).toBeUndefined();
+    await parameters.get('/p');
+    clock = 999;
+    expect(parameters.held('/p')).toBe('v1');
+    clock = 1000;
+    expect(parameters.held('/p')).toBeUndefined();
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
+  });
+
   it('serves the last good value when a re-read fails, and holds it for another maxAgeMs', async () => {
     let clock = 0;
     ssm
