@@ -155,7 +155,12 @@ export class AuthorizerRuntime {
     const settings: KeyStoreSettings = {
       fetcher:
         this.deps.fetcher ??
-        new HttpsJwksFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: this.deps.ca, onSent: this.whileWaiting }),
+        new HttpsJwksFetcher({
+          timeoutMs: config.jwks.timeoutMs,
+          maxBytes: config.jwks.maxBytes,
+          ca: this.deps.ca,
+          onSent: this.whileWaiting,
+        }),
       minRsaBits: config.minRsaBits,
       minRefetchIntervalMs: config.jwks.minRefetchIntervalSeconds * 1000,
       maxAgeMs: config.jwks.maxAgeSeconds * 1000,
@@ -172,7 +177,12 @@ export class AuthorizerRuntime {
   /** One discovery resolver for the instance's life, with the first configuration's bounds. */
   private discoveryFor(config: AuthorizerConfig): JwksUriResolver {
     this.discovery ??= new JwksUriResolver({
-      fetcher: new HttpsJsonFetcher({ timeoutMs: config.jwks.timeoutMs, maxBytes: config.jwks.maxBytes, ca: this.deps.ca, onSent: this.whileWaiting }),
+      fetcher: new HttpsJsonFetcher({
+        timeoutMs: config.jwks.timeoutMs,
+        maxBytes: config.jwks.maxBytes,
+        ca: this.deps.ca,
+        onSent: this.whileWaiting,
+      }),
       maxAgeMs: config.jwks.maxAgeSeconds * 1000,
       now: this.deps.now,
     });
