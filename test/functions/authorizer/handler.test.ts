@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { build } from 'esbuild';
 import { SsmConfigSource } from '../../../functions/authorizer/config-source';
 import { createHandler } from '../../../functions/authorizer/handler';
+import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../../lib/bundle-options';
 import { ARN, rawConfig } from '../../support/fixtures';
 import { JwksServer } from '../../support/jwks-server';
 import { claims, makeKey, signJwt } from '../../support/jwt';
@@ -148,5 +151,26 @@ describe('configuration from SSM', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('the Lambda bundle', () => {
+  it('holds nothing that only the CLI, the proof or the CDK app needs (esbuild metafile)', async () => {
+    const result = await build({
+      entryPoints: [join(__dirname, '../../../functions/authorizer/handler.ts')],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      target: BUNDLE_TARGET,
+      external: BUNDLE_EXTERNALS,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain('functions/authorizer/handler.ts');
+    const unwanted = /^(proof|cli|lib|bin)\/|profile-docs|node_modules\/(aws-cdk-lib|constructs|refa|yaml|fast-check)\//;
+    expect(inputs.filter((input) => unwanted.test(input))).toEqual([]);
   });
 });
