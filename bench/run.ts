@@ -256,7 +256,8 @@ async function cold(jwksUri: string, server: JwksServer) {
         [join(ROOT, 'bench/cold-driver.mjs'), paths[name], token, `${ARN}GET/telemetry`],
         { env, maxBuffer: 1 << 24 },
       );
-      const line = stdout.trim().split('\n').at(-1) as string;
+      // The driver's line, among the bundle's log lines (some may follow it: a key fetch's line is written after the decision).
+      const line = stdout.split('\n').findLast((l) => l.startsWith('{"ms":')) as string;
       times[name].push(JSON.parse(line).ms);
     }
   }
