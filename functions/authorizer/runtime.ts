@@ -41,13 +41,15 @@ export class AuthorizerRuntime {
   private discovery: JwksUriResolver | undefined;
   private readonly introspector: Introspector;
   private current: { text: string; authorizer: Authorizer } | undefined;
-  /** An authorizer whose {@link Authorizer.prepare} waits for a fetch's idle moment ({@link whileWaiting}). */
-  private unprepared: Authorizer | undefined;
-  /** Told by the default fetchers when a request is sent: the cold start's work that can wait runs while the server answers. */
+  /** The cold start's work that can wait for the network ({@link whileWaiting}), in order. */
+  private readonly deferred: (() => void)[] = [];
+  /**
+   * Told by the default fetchers each time a fetch waits for its server (the TLS handshake,
+   * then the answer): the next deferred task runs then, off the first decision's path.
+   */
   private readonly whileWaiting = (): void => {
-    const authorizer = this.unprepared;
-    this.unprepared = undefined;
-    if (authorizer !== undefined) prepare(authorizer);
+    const task = this.deferred.shift();
+    if (task !== undefined) runDeferred(task);
   };
 
   constructor(
@@ -77,7 +79,10 @@ export class AuthorizerRuntime {
         // Reported by every invocation until the configuration is fixed (config_unavailable).
       }
     }
-    this.telemetry();
+    // Powertools initializes while the key fetch's TLS handshake runs, when there is one (or
+    // whenever something logs first); else now.
+    if (this.deferred.length > 0) this.deferred.unshift(() => this.telemetry());
+    else this.telemetry();
   }
 
   /**
@@ -141,9 +146,9 @@ export class AuthorizerRuntime {
     const authorizer = new Authorizer({ config, keys: store, introspector: this.introspector, now: this.deps.now, discovery: resolver });
     this.current = { text, authorizer };
     // What the first decision would otherwise build, built while a key fetch waits for its
-    // server (not before: it would hold up the connection), or at once when none was started.
-    if (fetching && this.deps.fetcher === undefined) this.unprepared = authorizer;
-    else setImmediate(prepare, authorizer);
+    // server (not before: it would hold up the connection), or soon when none was started.
+    if (fetching && this.deps.fetcher === undefined) this.deferred.push(() => authorizer.prepare());
+    else setImmediate(runDeferred, () => authorizer.prepare());
     return authorizer;
   }
 
@@ -159,7 +164,7 @@ export class AuthorizerRuntime {
           timeoutMs: config.jwks.timeoutMs,
           maxBytes: config.jwks.maxBytes,
           ca: this.deps.ca,
-          onSent: this.whileWaiting,
+          onWaiting: this.whileWaiting,
         }),
       minRsaBits: config.minRsaBits,
       minRefetchIntervalMs: config.jwks.minRefetchIntervalSeconds * 1000,
@@ -181,7 +186,7 @@ export class AuthorizerRuntime {
         timeoutMs: config.jwks.timeoutMs,
         maxBytes: config.jwks.maxBytes,
         ca: this.deps.ca,
-        onSent: this.whileWaiting,
+        onWaiting: this.whileWaiting,
       }),
       maxAgeMs: config.jwks.maxAgeSeconds * 1000,
       now: this.deps.now,
@@ -223,11 +228,14 @@ function decideEvent(authorizer: Authorizer, event: AuthorizerEvent): Decision |
   return authorizer.decide(request.authorization, request.target, request.binding);
 }
 
-/** {@link Authorizer.prepare}, off any request's path; a failure there is met again, and reported, by the decision that needs it. */
-function prepare(authorizer: Authorizer): void {
+/**
+ * Run work deferred off any request's path (telemetry's initialization, {@link Authorizer.prepare}):
+ * a failure there is met again, and reported, by the request that needs the work.
+ */
+function runDeferred(task: () => void): void {
   try {
-    authorizer.prepare();
+    task();
   } catch {
-    // The first compilation builds it again and fails that decision alone (internal_error).
+    // Redone on demand: the telemetry by its first use, the analysis by the first compilation.
   }
 }

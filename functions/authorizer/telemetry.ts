@@ -6,6 +6,8 @@ import type { DecisionRecord } from './authorize';
 
 /** The Powertools loggers made by {@link powertoolsTelemetry}, told of each invocation's Lambda context. */
 const loggers = new Set<Logger>();
+/** The current invocation's Lambda context, for a logger made during the invocation (the runtime may make it late). */
+let lambdaContext: Context | undefined;
 
 /** Where decisions and key fetches are reported; the handler's only side channel. */
 export interface Telemetry {
@@ -22,6 +24,7 @@ export interface Telemetry {
 export function powertoolsTelemetry(serviceName: string = Service.Authorizer): Telemetry {
   const logger = new Logger({ serviceName });
   loggers.add(logger);
+  if (lambdaContext !== undefined) logger.addContext(lambdaContext);
   const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName });
   return {
     decision(record) {
@@ -62,7 +65,10 @@ export function powertoolsTelemetry(serviceName: string = Service.Authorizer): T
  */
 export function withLambdaContext<E, R>(handler: (event: E) => Promise<R>): (event: E, context?: Context) => Promise<R> {
   return (event, context) => {
-    if (context !== undefined) for (const logger of loggers) logger.addContext(context);
+    if (context !== undefined) {
+      lambdaContext = context;
+      for (const logger of loggers) logger.addContext(context);
+    }
     return handler(event);
   };
 }

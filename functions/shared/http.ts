@@ -20,10 +20,11 @@ export interface HttpGetOptions {
   cert?: string;
   key?: string;
   /**
-   * Told when the request has been written (connected, TLS done): the caller then only waits
-   * for the server, a moment to do work of its own (the authorizer's cold start uses it).
+   * Told each time the exchange waits for the server, a moment for the caller to do work of
+   * its own (the authorizer's cold start uses it): once the connection is made (the TLS
+   * handshake under way), and once the request is written.
    */
-  onSent?: () => void;
+  onWaiting?: () => void;
 }
 
 /** Options of {@link httpSend}: a method and a body besides those of a GET. */
@@ -131,7 +132,12 @@ export function httpSend(url: string, options: HttpSendOptions = {}): Promise<Ht
     );
     options.signal?.addEventListener('abort', onAbort);
     req.on('error', (cause) => finish(new FetchError(url, 'network', `request failed: ${cause.message}`, { cause })));
-    if (options.onSent !== undefined) req.once('finish', options.onSent);
+    const waiting = options.onWaiting;
+    if (waiting !== undefined) {
+      // Node starts the TLS handshake on 'connect' before this listener runs (it listens first).
+      req.once('socket', (socket) => socket.once('connect', waiting));
+      req.once('finish', waiting);
+    }
     req.end(options.body);
   });
 }

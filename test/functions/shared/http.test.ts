@@ -47,12 +47,12 @@ describe('httpGet', () => {
     await expect(httpGetJson(url, { ca: TLS.cert })).rejects.toMatchObject({ kind: 'content' });
   });
 
-  it('tells onSent when the request is written, before the server answers', async () => {
+  it('tells onWaiting when it waits for the server (connected, then the request written), before the answer', async () => {
     const events: string[] = [];
-    const answer = httpGet(url, { ca: TLS.cert, onSent: () => events.push('sent') }).then(() => events.push('answered'));
+    const answer = httpGet(url, { ca: TLS.cert, onWaiting: () => events.push('waiting') }).then(() => events.push('answered'));
     expect(events).toEqual([]);
     await answer;
-    expect(events).toEqual(['sent', 'answered']);
+    expect(events).toEqual(['waiting', 'waiting', 'answered']);
   });
 
   it('refuses plain http unless allowed', async () => {
