@@ -155,8 +155,14 @@ function select(analysis: TableAnalysis, roles: readonly number[]): CompiledPoli
   });
 
   // Allow: a greedy cover of the positive cells (hard first, then soft) by usable candidates,
-  // whole regions by candidates matching all of them; among Allows that close as many cells,
-  // the narrowest (fewest cells) needs the fewest Denies.
+  // whole regions by candidates matching all of them. Each negative cell an Allow matches costs
+  // a Deny: an Allow is chosen by the cells it closes per negative cell it matches (plus one),
+  // so a token that may call a few resources of many gets their globs, not `GET/?*` minus the rest.
+  const negatives = new Int32Array(count);
+  cells.forEach((cell, i) => {
+    if (roles[i] === NEGATIVE) for (const c of cell.candidates) negatives[c] = (negatives[c] as number) + 1;
+  });
+  // Between equals, the narrowest (fewest cells): the least it could let through if the table were wrong.
   const widths = new Int32Array(count);
   for (let c = 0; c < count; c++) widths[c] = (analysis.cellsOf[c] as number[]).length;
   const allowSet = new Uint8Array(count);
@@ -169,7 +175,7 @@ function select(analysis: TableAnalysis, roles: readonly number[]): CompiledPoli
       const coverers = (cell.whole ?? cell.candidates).filter((c) => usable[c] === 1);
       if (coverers.length > 0) open.push(coverers);
     });
-    for (const c of cover(open, count, widths, candidates)) {
+    for (const c of cover(open, count, negatives, candidates, widths)) {
       allowSet[c] = 1;
       allowList.push(c);
     }
@@ -225,9 +231,18 @@ function select(analysis: TableAnalysis, roles: readonly number[]): CompiledPoli
 /**
  * Greedy set cover: each element of `open` lists the candidates that may close it. Repeatedly
  * pick the candidate closing the most open elements (ties: the smallest `penalty`, then the
- * shorter glob, then the first). Elements without a candidate stay open.
+ * shorter glob, then the first); or, given `widths`, the most per unit of `1 + penalty` (ties:
+ * the most elements, the smallest width, the shorter glob). Elements without a candidate stay
+ * open.
  */
-function cover(open: readonly number[][], count: number, penalty: Int32Array, candidates: readonly Candidate[]): number[] {
+function cover(
+  open: readonly number[][],
+  count: number,
+  penalty: Int32Array,
+  candidates: readonly Candidate[],
+  widths?: Int32Array,
+): number[] {
+  const weighted = widths !== undefined;
   const gain = new Int32Array(count);
   const elementsOf: number[][] = [];
   open.forEach((coverers, e) => {
@@ -250,10 +265,15 @@ function cover(open: readonly number[][], count: number, penalty: Int32Array, ca
         continue;
       }
       const b = gain[best] as number;
-      if (g < b) continue;
-      if (g > b || (penalty[c] as number) < (penalty[best] as number)) best = c;
-      else if (penalty[c] === penalty[best] && (candidates[c] as Candidate).glob.length < (candidates[best] as Candidate).glob.length)
-        best = c;
+      const pc = penalty[c] as number;
+      const pb = penalty[best] as number;
+      // Keys in order, each "greater is better": elements closed (per unit of cost, when
+      // weighted), then elements or the smaller penalty, then the smaller width, then the shorter glob.
+      let key = weighted ? g * (1 + pb) - b * (1 + pc) : g - b;
+      if (key === 0) key = weighted ? g - b : pb - pc;
+      if (key === 0 && widths) key = (widths[best] as number) - (widths[c] as number);
+      if (key === 0) key = (candidates[best] as Candidate).glob.length - (candidates[c] as Candidate).glob.length;
+      if (key > 0) best = c;
     }
     if (best === -1) return picked;
     picked.push(best);
