@@ -4,7 +4,7 @@
  *      (node:crypto verify + JSON.parse), the peer, aws-jwt-verify, jose, fast-jwt, jsonwebtoken+jwks-rsa;
  *   2. cold start of the minified bundles, interleaved: scopegate vs the peer (aws-jwt-verify with the
  *      same Powertools log line and EMF metric, bench/peer-handler.ts) vs a bare aws-jwt-verify handler;
- *   3. policy build time and size for 10/100/1000 routes, structured and unstructured;
+ *   3. policy build time and size for 10/100/1000 routes, structured and unstructured, unrouted unreachable and deny;
  *   4. 500 concurrent first requests on a cold instance, and the JWKS fetches they cause;
  *   5. opaque tokens: a decision with the introspection cache cold (one HTTPS call to a
  *      loopback introspection endpoint) and warm (no call);
@@ -310,39 +310,45 @@ function routeTable(n: number, structured: boolean) {
 
 function policies() {
   const out: Record<string, unknown>[] = [];
-  for (const structured of [true, false]) {
-    for (const n of [10, 100, 1000]) {
-      const table = routeTable(n, structured).map((r) => ({
-        method: r.method as never,
-        template: parseRouteTemplate(r.path),
-        scopes: r.scopes,
-      }));
-      const granted = new Set(table.flatMap((r) => r.scopes).filter((_, i) => i % 2 === 0));
-      const allowed = (i: number) => (table[i]?.scopes ?? []).every((s) => granted.has(s));
-      const iterations = SMOKE ? 3 : n >= 1000 ? 20 : 200;
-      const times: number[] = [];
-      let bytes = 0;
-      let exact = true;
-      // The first compile of a table also builds its analysis (cells and candidates), once per configuration.
-      const first = process.hrtime.bigint();
-      compilePolicy(table, allowed, { unrouted: Unrouted.DENY });
-      const firstMs = Number(process.hrtime.bigint() - first) / 1e6;
-      for (let k = 0; k < iterations; k++) {
-        const t0 = process.hrtime.bigint();
-        const compiled = compilePolicy(table, allowed, { unrouted: Unrouted.DENY });
-        const policy = renderPolicy(compiled, ARN);
-        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        bytes = Buffer.byteLength(JSON.stringify(policy));
-        exact = compiled.exact;
+  // `unreachable`: API Gateway's resources are the table (what the construct deploys for an API it
+  // builds); `deny`: unrouted requests reach the authorizer and every policy must deny them too.
+  for (const unrouted of [Unrouted.UNREACHABLE, Unrouted.DENY]) {
+    for (const structured of [true, false]) {
+      for (const n of [10, 100, 1000]) {
+        // A table of its own per mode, so that the first compile builds its analysis.
+        const table = routeTable(n, structured).map((r) => ({
+          method: r.method as never,
+          template: parseRouteTemplate(r.path),
+          scopes: r.scopes,
+        }));
+        const granted = new Set(table.flatMap((r) => r.scopes).filter((_, i) => i % 2 === 0));
+        const allowed = (i: number) => (table[i]?.scopes ?? []).every((s) => granted.has(s));
+        const iterations = SMOKE ? 3 : n >= 1000 ? 20 : 200;
+        const times: number[] = [];
+        let bytes = 0;
+        let exact = true;
+        // The first compile of a table also builds its analysis (cells and candidates), once per configuration.
+        const first = process.hrtime.bigint();
+        compilePolicy(table, allowed, { unrouted });
+        const firstMs = Number(process.hrtime.bigint() - first) / 1e6;
+        for (let k = 0; k < iterations; k++) {
+          const t0 = process.hrtime.bigint();
+          const compiled = compilePolicy(table, allowed, { unrouted });
+          const policy = renderPolicy(compiled, ARN);
+          times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          bytes = Buffer.byteLength(JSON.stringify(policy));
+          exact = compiled.exact;
+        }
+        out.push({
+          unrouted,
+          table: structured ? 'structured' : 'unstructured',
+          routes: table.length,
+          firstCompileMs: round(firstMs, 1),
+          buildMedianMs: round(median(times), 3),
+          bytes,
+          exact,
+        });
       }
-      out.push({
-        table: structured ? 'structured' : 'unstructured',
-        routes: table.length,
-        firstCompileMs: round(firstMs, 1),
-        buildMedianMs: round(median(times), 3),
-        bytes,
-        exact,
-      });
     }
   }
   return out;
