@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, relative, sep } from 'node:path';
-import { Unrouted } from '../functions/authorizer/config';
-import { isJsonObject } from '../functions/shared/json';
-import { parseOpenApiText, readOpenApiRoutes } from '../functions/shared/openapi';
+import { Unrouted } from '../core/config';
+import { isJsonObject } from '../core/json';
+import { parseOpenApiText, readOpenApiRoutes } from '../core/openapi';
 import { type AccessChange, type AccessDiff, type DiffTable, diffRouteTables } from '../proof/diff';
 import { commandArgs } from './args';
 import { readRouteConfig } from './verify';

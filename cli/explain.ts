@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Authorizer } from '../functions/authorizer/authorize';
-import { type AuthorizerConfig, parseConfigJson } from '../functions/authorizer/config';
+import { type AuthorizerConfig, parseConfigJson } from '../core/config';
 import { HttpsJsonFetcher, JwksUriResolver } from '../functions/authorizer/discovery';
 import { HttpsJwksFetcher, KeyStore } from '../functions/authorizer/key-store';
-import { PROFILE_DOCS } from '../functions/authorizer/profile-docs';
-import { clientCredentialsMarker, PROFILES } from '../functions/authorizer/profiles';
-import { DEFAULT_SCOPE_CLAIMS, grantedScopes, scopeClaimOf } from '../functions/authorizer/scopes';
+import { PROFILE_DOCS } from './profile-docs';
+import { clientCredentialsMarker, PROFILES } from '../core/profiles';
+import { DEFAULT_SCOPE_CLAIMS, grantedScopes, scopeClaimOf } from '../core/scopes';
 import { decodeJwt } from '../functions/authorizer/token';
-import type { ReasonCode } from '../functions/shared/reasons';
+import type { ReasonCode } from '../core/reasons';
 import { commandArgs } from './args';
 
 export const EXPLAIN_HELP = `Usage: scopegate explain --token JWT [--config FILE] [--route "METHOD /path"] [options]

@@ -3,11 +3,11 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { checkAudience, checkClient, checkTimes, clientOf, optionalNumber } from '../functions/authorizer/claims';
-import { type AuthorizerConfig, DEFAULT_ROUTE_PATH, type IssuerConfig, type RouteConfig, Unrouted } from '../functions/authorizer/config';
-import { clientCredentialsMarker, isProfileName, PROFILE_NAMES, PROFILES, type ProfileName } from '../functions/authorizer/profiles';
-import { grantedScopes, missingScopes, satisfiesAnyOf, scopeClaimOf } from '../functions/authorizer/scopes';
+import { type AuthorizerConfig, DEFAULT_ROUTE_PATH, type IssuerConfig, type RouteConfig, Unrouted } from '../core/config';
+import { clientCredentialsMarker, isProfileName, PROFILE_NAMES, PROFILES, type ProfileName } from '../core/profiles';
+import { grantedScopes, missingScopes, satisfiesAnyOf, scopeClaimOf } from '../core/scopes';
 import { decodeJwt } from '../functions/authorizer/token';
-import { isJsonObject } from '../functions/shared/json';
+import { isJsonObject } from '../core/json';
 import { type GatewayRoute, gatewayRouteOf, requestShape } from '../proof/gateway-model';
 import { commandArgs } from './args';
 import { openApiRouteRows, readRouteConfig } from './verify';

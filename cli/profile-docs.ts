@@ -1,4 +1,4 @@
-import type { ProfileName } from './profiles';
+import type { ProfileName } from '../core/profiles';
 
 /**
  * What each issuer profile of profiles.ts relies on, from the provider's own documentation:

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { type Enforcement, Unrouted } from '../functions/authorizer/config';
-import { compilePolicy, renderPolicy } from '../functions/authorizer/policy';
-import { parseRouteTemplate } from '../functions/authorizer/routes';
-import { satisfiesAnyOf } from '../functions/authorizer/scopes';
-import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes } from '../functions/shared/openapi';
+import { type Enforcement, Unrouted } from '../core/config';
+import { compilePolicy, renderPolicy } from '../core/policy';
+import { parseRouteTemplate } from '../core/routes';
+import { satisfiesAnyOf } from '../core/scopes';
+import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes } from '../core/openapi';
 import { commandArgs } from './args';
 
 export const ROUTES_HELP = `Usage: scopegate routes --openapi FILE [--scopes "a b"] [--json]

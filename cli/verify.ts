@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { type AuthorizerConfig, parseConfig, Unrouted } from '../functions/authorizer/config';
-import { isJsonObject } from '../functions/shared/json';
-import { parseOpenApiText, readOpenApiRoutes } from '../functions/shared/openapi';
+import { type AuthorizerConfig, parseConfig, Unrouted } from '../core/config';
+import { isJsonObject } from '../core/json';
+import { parseOpenApiText, readOpenApiRoutes } from '../core/openapi';
 import {
   noExactCachedPolicy,
   type PolicyCompiler,

@@ -7,11 +7,11 @@
  * Lambda handler, so it stays out of the bundles.
  */
 import { parse as parseYaml } from 'yaml';
-import { ENFORCEMENTS, type Enforcement, type HttpMethod } from '../authorizer/config';
-import { parseRouteTemplate } from '../authorizer/routes';
+import { ENFORCEMENTS, type Enforcement, type HttpMethod } from './config';
 import { ScopegateError } from './errors';
 import { isJsonObject, type JsonObject } from './json';
 import { Reason } from './reasons';
+import { parseRouteTemplate } from './routes';
 
 /** One route an OpenAPI document yields. */
 export interface OpenApiRoute {

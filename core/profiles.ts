@@ -1,5 +1,5 @@
-import { InvalidTokenError } from '../shared/errors';
-import { Reason } from '../shared/reasons';
+import { InvalidTokenError } from './errors';
+import { Reason } from './reasons';
 
 /**
  * Issuer profiles: what scopegate knows of each identity provider's access tokens. A profile

@@ -1,6 +1,8 @@
-import { InvalidTokenError } from '../shared/errors';
-import { Reason } from '../shared/reasons';
-import type { ScopeClaim } from './config';
+import { InvalidTokenError } from './errors';
+import { Reason } from './reasons';
+
+/** A claim scopes or permissions are read from (`scope`, `scp`, `roles`, `permissions`, `cognito:groups`…). */
+export type ScopeClaim = string;
 
 /** RFC 6749 §3.3 scope-token: one or more of %x21 / %x23-5B / %x5D-7E (no space, `"` or `\`). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;

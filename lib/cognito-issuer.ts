@@ -1,5 +1,5 @@
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
-import type { IssuerDocument } from '../functions/authorizer/config';
+import type { IssuerDocument } from '../core/config';
 import { introspectionDocument } from './introspection';
 import type { ScopeAuthorizerIssuer } from './scope-authorizer';
 

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { Enforcement, parseConfig, type Unrouted } from '../functions/authorizer/config';
-import type { ProfileName } from '../functions/authorizer/profiles';
-import { ConfigError, ConfigErrors } from '../functions/shared/errors';
-import { assertObject, bool, FieldErrors, httpsUrl, int, oneOf, rejectUnknown, str, stringList } from '../functions/shared/fields';
-import { isJsonObject, type JsonObject } from '../functions/shared/json';
+import { Enforcement, parseConfig, type Unrouted } from '../core/config';
+import type { ProfileName } from '../core/profiles';
+import { ConfigError, ConfigErrors } from '../core/errors';
+import { assertObject, bool, FieldErrors, httpsUrl, int, oneOf, rejectUnknown, str, stringList } from '../core/config/fields';
+import { isJsonObject, type JsonObject } from '../core/json';
 import { cognitoIssuerUrl } from './cognito-issuer';
 import type { SenderConstraint } from './introspection';
 import { AuthorizerMode } from './scope-authorizer';

@@ -6,10 +6,10 @@
  * is internal and may move between versions.
  */
 
-export type { AuthorizerConfigDocument, IssuerDocument, RouteDocument } from '../functions/authorizer/config';
-export type { ProfileName } from '../functions/authorizer/profiles';
-export type { OpenApiRoute } from '../functions/shared/openapi';
-export { Reason, type ReasonCode } from '../functions/shared/reasons';
+export type { AuthorizerConfigDocument, IssuerDocument, RouteDocument } from '../core/config';
+export type { ProfileName } from '../core/profiles';
+export type { OpenApiRoute } from '../core/openapi';
+export { Reason, type ReasonCode } from '../core/reasons';
 export { type CognitoUserPoolIssuer, cognitoIssuerConfig, cognitoIssuerUrl, isCognitoUserPoolIssuer } from './cognito-issuer';
 export {
   ENVIRONMENT_ISSUER_KEYS,

@@ -8,7 +8,7 @@ import {
   type ScopegateMetricName,
   Service,
 } from '../functions/shared/metrics';
-import type { ReasonCode } from '../functions/shared/reasons';
+import type { ReasonCode } from '../core/reasons';
 
 /**
  * Metric factories over the shared vocabulary (`functions/shared/metrics.ts`): alarms and

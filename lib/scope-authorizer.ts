@@ -16,11 +16,11 @@ import {
   parseConfig,
   type RouteDocument,
   Unrouted,
-} from '../functions/authorizer/config';
-import type { ProfileName } from '../functions/authorizer/profiles';
-import { parseRouteTemplate } from '../functions/authorizer/routes';
+} from '../core/config';
+import type { ProfileName } from '../core/profiles';
+import { parseRouteTemplate } from '../core/routes';
 import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
-import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../functions/shared/openapi';
+import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../core/openapi';
 import { noExactCachedPolicy, type ProofReport, proofErrors, proveRouteTable, tokenScopes } from '../proof/prove';
 import { type CognitoUserPoolIssuer, isCognitoUserPoolIssuer, resolveIssuer } from './cognito-issuer';
 import { grantIntrospectionSecrets, type ScopeIntrospection, SenderConstraint } from './introspection';

@@ -1,4 +1,4 @@
-import type { Enforcement } from '../functions/authorizer/config';
+import type { Enforcement } from '../core/config';
 import { Alphabet } from './automaton';
 import { ANY_METHODS, readResourcePath } from './gateway-model';
 import { routeName, type UnroutedMode } from './prove';

@@ -1,8 +1,8 @@
 // The proof imports the compiler under proof, and types only of the authorizer's modules: its
 // model of API Gateway (gateway-model.ts) is its own, and nothing here routes, parses or
 // expands `ANY` with the authorizer's code.
-import type { Unrouted } from '../functions/authorizer/config';
-import { type CompiledPolicy, type CompileOptions, compilePolicy, type PolicyRoute, renderPolicy } from '../functions/authorizer/policy';
+import type { Unrouted } from '../core/config';
+import { type CompiledPolicy, type CompileOptions, compilePolicy, type PolicyRoute, renderPolicy } from '../core/policy';
 import { Alphabet, LazyDfa, PatternSet } from './automaton';
 import { ANY_METHODS, readResourcePath } from './gateway-model';
 import {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseRouteTemplate, resolveRoute, splitPath } from '../functions/authorizer/routes';
+import { parseRouteTemplate, resolveRoute, splitPath } from '../core/routes';
 import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
 import { decide, type EvaluablePolicy } from './iam';
 

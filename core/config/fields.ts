@@ -4,10 +4,10 @@
  * Each takes the value and the path of its field, and throws a {@link ConfigError} that names
  * that field (`issuers[0].audience`, `environments.dev.region`) and says what it must be.
  */
-import { assertJsonObject } from './assert';
-import { ConfigError, ConfigErrors } from './errors';
-import type { JsonObject } from './json';
-import { httpsUrlProblem } from './url';
+import { assertJsonObject } from '../assert';
+import { ConfigError, ConfigErrors } from '../errors';
+import type { JsonObject } from '../json';
+import { httpsUrlProblem } from '../url';
 
 /** A JSON object. */
 export function assertObject(value: unknown, field: string): asserts value is JsonObject {

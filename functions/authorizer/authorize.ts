@@ -1,7 +1,7 @@
 import { BoundedMap } from '../shared/bounded-map';
-import { InvalidTokenError, MalformedEventError, messageOf, reasonOf } from '../shared/errors';
-import { outcomeOf, Reason, type ReasonCode } from '../shared/reasons';
-import { type AuthorizerConfig, DEFAULT_ROUTE_PATH, Enforcement, type RouteConfig } from './config';
+import { InvalidTokenError, MalformedEventError, messageOf, reasonOf } from '../../core/errors';
+import { outcomeOf, Reason, type ReasonCode } from '../../core/reasons';
+import { type AuthorizerConfig, DEFAULT_ROUTE_PATH, Enforcement, type RouteConfig } from '../../core/config';
 import type { JwksUriResolver } from './discovery';
 import type { Introspector } from './introspection';
 import type { KeyStore } from './key-store';
@@ -14,10 +14,10 @@ import {
   patternsAllow,
   renderPolicy,
   singleRequestPolicy,
-} from './policy';
-import { analysisOf } from './policy-analysis';
-import { parseRouteTemplate, resolveRoute } from './routes';
-import { missingAnyOf, missingScopes, satisfiesAnyOf, scopeKey } from './scopes';
+} from '../../core/policy';
+import { analysisOf } from '../../core/policy-analysis';
+import { parseRouteTemplate, resolveRoute } from '../../core/routes';
+import { missingAnyOf, missingScopes, satisfiesAnyOf, scopeKey } from '../../core/scopes';
 import { type RequestBinding, SenderConstraintChecker } from './sender-constraint';
 import { extractCredentials } from './token';
 import { TokenVerifier, type VerifiedToken } from './verify';

@@ -4,10 +4,10 @@
  * each rule once in `jwt_claims_set.ts`). Each throws an {@link InvalidTokenError} with
  * the reason that the decision log and the 401 carry.
  */
-import { InvalidTokenError } from '../shared/errors';
-import { isJsonObject, type JsonObject } from '../shared/json';
-import { Reason } from '../shared/reasons';
-import type { IssuerConfig } from './config';
+import { InvalidTokenError } from '../../core/errors';
+import { isJsonObject, type JsonObject } from '../../core/json';
+import { Reason } from '../../core/reasons';
+import type { IssuerConfig } from '../../core/config';
 
 /** A claim that must be a string when present. */
 export function optionalString(claims: JsonObject, claim: string): string | undefined {

@@ -1,4 +1,4 @@
-import { KeysUnavailableError } from '../shared/errors';
+import { KeysUnavailableError } from '../../core/errors';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
 import { discoveryUrl, jwksUriFromDiscovery } from '../shared/oidc-discovery';
 

@@ -5,7 +5,7 @@ import type {
   APIGatewaySimpleAuthorizerWithContextResult,
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda';
-import { Reason } from '../shared/reasons';
+import { Reason } from '../../core/reasons';
 import type { Decision, DecisionTarget } from './authorize';
 import type { RequestBinding } from './sender-constraint';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '../shared/errors';
+import { ConfigError } from '../../core/errors';
 import { SsmParameters } from '../shared/ssm-parameters';
 import { type ConfigSource, InlineConfigSource, SsmConfigSource } from './config-source';
 import type { AuthorizerEvent, AuthorizerResponse } from './events';

@@ -1,5 +1,5 @@
-import { MalformedEventError } from '../shared/errors';
-import { splitPath } from './routes';
+import { MalformedEventError } from '../../core/errors';
+import { splitPath } from '../../core/routes';
 
 /** The parts of an API Gateway method ARN. */
 export interface MethodArn {

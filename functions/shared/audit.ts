@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { FetchError } from './errors';
+import { FetchError } from '../../core/errors';
 import { type HttpGetOptions, type HttpResponse, httpGet, parseJsonBody } from './http';
-import { isJsonObject } from './json';
+import { isJsonObject } from '../../core/json';
 import {
   DEFAULT_MIN_RSA_BITS,
   type InspectedKey,
@@ -10,7 +10,7 @@ import {
   pickMembers,
   readKeySet,
   SUPPORTED_ALGORITHMS,
-} from './jwk-rules';
+} from '../../core/jwk-rules';
 import { discoveryUrl, jwksUriFromDiscovery } from './oidc-discovery';
 
 /**

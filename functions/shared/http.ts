@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { FetchError } from './errors';
+import { FetchError } from '../../core/errors';
 
 /** Options of {@link httpGet}. */
 export interface HttpGetOptions {

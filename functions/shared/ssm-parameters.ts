@@ -1,5 +1,5 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError } from './errors';
+import { ConfigError } from '../../core/errors';
 
 /** Options of {@link SsmParameters}. */
 export interface SsmParametersOptions {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main';
-import { parseOpenApiText, readOpenApiRoutes } from '../../functions/shared/openapi';
+import { parseOpenApiText, readOpenApiRoutes } from '../../core/openapi';
 import type { AccessChange } from '../../proof/diff';
 import { AuthorizerOracle, confirmChange, type OracleTable } from '../proof/support/diff-oracle';
 

@@ -183,7 +183,7 @@ describe('scopegate explain', () => {
 
   it('hints at an Entra v1.0 token sent to a v2.0 issuer, and at a trailing-slash mismatch', async () => {
     const { issuerHint } = await import('../../cli/explain');
-    const { parseConfig } = await import('../../functions/authorizer/config');
+    const { parseConfig } = await import('../../core/config');
     const tenant = '7f1c2d3e-0000-4000-8000-000000000001';
     const config = parseConfig({
       issuers: [

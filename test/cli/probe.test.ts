@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main';
 import { buildBattery, classifyAnswer, type ProbeKind, type ProbeModel, predict, type TokenFacts } from '../../cli/probe';
-import { parseConfig, type RouteDocument } from '../../functions/authorizer/config';
+import { parseConfig, type RouteDocument } from '../../core/config';
 import { TLS } from '../support/tls';
 
 const ROOT = join(__dirname, '..', '..');

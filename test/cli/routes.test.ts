@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../cli/main';
 import { SIZING_ARN_PREFIX } from '../../cli/routes';
-import { Unrouted } from '../../functions/authorizer/config';
-import { compilePolicy, renderPolicy } from '../../functions/authorizer/policy';
-import { parseRouteTemplate } from '../../functions/authorizer/routes';
+import { Unrouted } from '../../core/config';
+import { compilePolicy, renderPolicy } from '../../core/policy';
+import { parseRouteTemplate } from '../../core/routes';
 
 const XERO = path.join(__dirname, '../fixtures/openapi/xero-projects.yaml');
 

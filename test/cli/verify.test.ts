@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main';
 import { verifyCommand } from '../../cli/verify';
-import { compilePolicy } from '../../functions/authorizer/policy';
+import { compilePolicy } from '../../core/policy';
 import type { PolicyCompiler } from '../../proof/prove';
 
 const dir = mkdtempSync(join(tmpdir(), 'scopegate-verify-'));

@@ -1,5 +1,5 @@
-import { failure } from '../../../functions/authorizer/authorize';
-import { parseMethodArn } from '../../../functions/authorizer/method-arn';
+import { failure } from '../../functions/authorizer/authorize';
+import { parseMethodArn } from '../../functions/authorizer/method-arn';
 import {
   ConfigError,
   FetchError,
@@ -10,9 +10,9 @@ import {
   messageOf,
   reasonOf,
   ScopegateError,
-} from '../../../functions/shared/errors';
-import { OpenApiError } from '../../../functions/shared/openapi';
-import { outcomeOf, Reason, type ReasonCode } from '../../../functions/shared/reasons';
+} from '../../core/errors';
+import { OpenApiError } from '../../core/openapi';
+import { outcomeOf, Reason, type ReasonCode } from '../../core/reasons';
 
 describe('every scopegate error carries its reason code', () => {
   it.each<[string, ScopegateError, ReasonCode]>([

@@ -1,6 +1,6 @@
-import { assertJsonObject } from '../../../functions/shared/assert';
-import { ConfigError } from '../../../functions/shared/errors';
-import { isJsonObject } from '../../../functions/shared/json';
+import { assertJsonObject } from '../../core/assert';
+import { ConfigError } from '../../core/errors';
+import { isJsonObject } from '../../core/json';
 
 describe('isJsonObject', () => {
   it('accepts a parsed JSON object, empty or not', () => {

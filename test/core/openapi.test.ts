@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { build } from 'esbuild';
-import { main } from '../../../cli/main';
+import { main } from '../../cli/main';
 import {
   OpenApiError,
   parseOpenApiText,
   readOpenApiRoutes,
   SCOPEGATE_SCHEME,
   withScopegateAuthorizer,
-} from '../../../functions/shared/openapi';
-import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../../lib/bundle-options';
-import { ScopeAuthorizer } from '../../../lib/scope-authorizer';
+} from '../../core/openapi';
+import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../lib/bundle-options';
+import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 
 const schemes = {
   oauth: {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { type HttpMethod, Unrouted } from '../../../functions/authorizer/config';
-import { compilePolicy, patternsAllow, renderPolicy } from '../../../functions/authorizer/policy';
-import { parseRouteTemplate } from '../../../functions/authorizer/routes';
-import { evaluate, gatewayRoute } from '../../support/iam';
+import { type HttpMethod, Unrouted } from '../../core/config';
+import { compilePolicy, patternsAllow, renderPolicy } from '../../core/policy';
+import { parseRouteTemplate } from '../../core/routes';
+import { evaluate, gatewayRoute } from '../support/iam';
 
 const PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
 

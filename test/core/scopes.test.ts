@@ -1,4 +1,4 @@
-import { grantedScopes, readScopes, scopeClaimOf, scopeKey } from '../../../functions/authorizer/scopes';
+import { grantedScopes, readScopes, scopeClaimOf, scopeKey } from '../../core/scopes';
 
 describe('readScopes', () => {
   it('refuses a scope or scp value that is not an RFC 6749 scope token, rather than splitting or keeping it', () => {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseConfig } from '../../functions/authorizer/config';
-import { ConfigError } from '../../functions/shared/errors';
+import { parseConfig } from '../../core/config';
+import { ConfigError } from '../../core/errors';
 
 // The README and docs/ are read by someone who has the repository and nothing else.
 

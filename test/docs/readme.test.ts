@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig } from '../../functions/authorizer/config';
+import { parseConfig } from '../../core/config';
 import { routeTableProofErrors } from '../../proof/prove';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');

@@ -11,7 +11,7 @@ import * as openapi from '../../examples/openapi';
 import * as otherStack from '../../examples/other-stack';
 import * as sameStack from '../../examples/same-stack';
 import * as scopegate from '../../examples/scopegate';
-import { parseConfig } from '../../functions/authorizer/config';
+import { parseConfig } from '../../core/config';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 
 /** Synthesize as `cdk synth` does here (cdk.json's context), with cdk-nag (AwsSolutions); throws on anything unacknowledged. */

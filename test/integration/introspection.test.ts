@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
-import { parseConfig } from '../../functions/authorizer/config';
+import { parseConfig } from '../../core/config';
 import { createHandler } from '../../functions/authorizer/handler';
 import { httpsIntrospection } from '../../functions/authorizer/introspection';
 import { EXAMPLE_ROUTES } from '../support/fixtures';

@@ -3,7 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { parseConfig } from '../../functions/authorizer/config';
+import { parseConfig } from '../../core/config';
 import { cognitoIssuerConfig, cognitoIssuerUrl } from '../../lib/cognito-issuer';
 import { readEnvironment } from '../../lib/environment';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ConfigErrors } from '../../functions/shared/errors';
+import { ConfigErrors } from '../../core/errors';
 import { readEnvironment } from '../../lib/environment';
 import { AuthorizerMode } from '../../lib/scope-authorizer';
 import { RouteTable } from '../../lib/scopegate';

@@ -1,5 +1,5 @@
 import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../../functions/shared/metrics';
-import { Reason } from '../../functions/shared/reasons';
+import { Reason } from '../../core/reasons';
 import { ScopegateMetrics } from '../../lib/metrics';
 
 describe('ScopegateMetrics (alarms and dashboards from the shared vocabulary)', () => {

@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { parseConfig } from '../../functions/authorizer/config';
+import { parseConfig } from '../../core/config';
 import { AuthorizerMode, Enforcement, ScopeAuthorizer, Unrouted } from '../../lib/scope-authorizer';
 import { testStack } from './helpers';
 

@@ -6,7 +6,7 @@ import * as imported from '../../examples/imported';
 import * as openapi from '../../examples/openapi';
 import * as otherStack from '../../examples/other-stack';
 import * as sameStack from '../../examples/same-stack';
-import * as policy from '../../functions/authorizer/policy';
+import * as policy from '../../core/policy';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 import { proveRouteTable } from '../../proof/prove';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { readRouteConfig } from '../../cli/verify';
-import { parseRouteTemplate } from '../../functions/authorizer/routes';
+import { parseRouteTemplate } from '../../core/routes';
 import { type AccessChange, diffRouteTables } from '../../proof/diff';
 import { gatewayRoute } from '../support/iam';
 import { AuthorizerOracle, confirmChange, type OracleTable } from './support/diff-oracle';

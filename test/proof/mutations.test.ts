@@ -1,6 +1,6 @@
-import type * as Config from '../../functions/authorizer/config';
-import type * as Policy from '../../functions/authorizer/policy';
-import type * as Routes from '../../functions/authorizer/routes';
+import type * as Config from '../../core/config';
+import type * as Policy from '../../core/policy';
+import type * as Routes from '../../core/routes';
 import type * as Prove from '../../proof/prove';
 import type { ProofOptions, ProofReport, TableRoute } from '../../proof/prove';
 import { route } from './support/tables';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRouteConfig } from '../../cli/verify';
-import { Unrouted } from '../../functions/authorizer/config';
-import { compilePolicy, type PolicyRoute, renderPolicy } from '../../functions/authorizer/policy';
+import { Unrouted } from '../../core/config';
+import { compilePolicy, type PolicyRoute, renderPolicy } from '../../core/policy';
 import { type PolicyCompiler, proveRouteTable, routeTableProofErrors, type TableRoute } from '../../proof/prove';
 import { evaluate } from '../support/iam';
 import { hundredRoutes, route } from './support/tables';

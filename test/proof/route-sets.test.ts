@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { compilePolicy } from '../../functions/authorizer/policy';
+import { compilePolicy } from '../../core/policy';
 import { type PolicyCompiler, proveRouteTable } from '../../proof/prove';
 import { enumerateRouteSets, type ProofRoute, satisfies } from '../../proof/route-sets';
 import { route } from './support/tables';

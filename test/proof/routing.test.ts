@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { type HttpMethod, Unrouted } from '../../functions/authorizer/config';
-import { compilePolicy, renderPolicy } from '../../functions/authorizer/policy';
-import { resolveRoute, splitPath } from '../../functions/authorizer/routes';
+import { type HttpMethod, Unrouted } from '../../core/config';
+import { compilePolicy, renderPolicy } from '../../core/policy';
+import { resolveRoute, splitPath } from '../../core/routes';
 import { Alphabet } from '../../proof/automaton';
 import { ANY_METHODS, gatewayRouteOf, readResourcePath, requestShape } from '../../proof/gateway-model';
 import { type PolicyCompiler, proveRouteSets, type TableRoute } from '../../proof/prove';

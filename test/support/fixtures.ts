@@ -1,4 +1,4 @@
-import { parseConfig } from '../../functions/authorizer/config';
+import { parseConfig } from '../../core/config';
 
 /** The contract's example routes, with `PUT /config/{name}/secrets` beside `PUT /config/{name}`. */
 export const EXAMPLE_ROUTES = [

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { parseConfig } from '../../../functions/authorizer/config';
-import { ConfigError, ConfigErrors } from '../../../functions/shared/errors';
+import { parseConfig } from '../../../core/config';
+import { ConfigError, ConfigErrors } from '../../../core/errors';
 import { readEnvironment } from '../../../lib/environment';
 
 /** The same bad value, once in the authorizer's configuration and once in a cdk.json environment. */

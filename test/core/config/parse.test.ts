@@ -1,4 +1,4 @@
-import { parseConfig, parseConfigJson } from '../../../functions/authorizer/config';
+import { parseConfig, parseConfigJson } from '../../../core/config';
 import { AUDIENCE, rawConfig } from '../../support/fixtures';
 
 function issue(overrides: Record<string, unknown> = {}, issuer: Record<string, unknown> = {}) {

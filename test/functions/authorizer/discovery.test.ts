@@ -1,5 +1,5 @@
 import { HttpsJsonFetcher, JwksUriResolver } from '../../../functions/authorizer/discovery';
-import { KeysUnavailableError } from '../../../functions/shared/errors';
+import { KeysUnavailableError } from '../../../core/errors';
 import { discoveryUrl, jwksUriFromDiscovery } from '../../../functions/shared/oidc-discovery';
 import { IdpServer } from '../../support/idp-server';
 import { JwksServer } from '../../support/jwks-server';

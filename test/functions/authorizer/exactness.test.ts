@@ -1,7 +1,7 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { createHandler } from '../../../functions/authorizer/handler';
-import { parseRouteTemplate } from '../../../functions/authorizer/routes';
+import { parseRouteTemplate } from '../../../core/routes';
 import { ARN, rawConfig } from '../../support/fixtures';
 import { evaluate, gatewayRoute } from '../../support/iam';
 import { claims, makeKey, signJwt } from '../../support/jwt';

@@ -1,5 +1,5 @@
 import { KeyStore } from '../../../functions/authorizer/key-store';
-import { InvalidTokenError, KeysUnavailableError } from '../../../functions/shared/errors';
+import { InvalidTokenError, KeysUnavailableError } from '../../../core/errors';
 import { makeKey } from '../../support/jwt';
 
 const URI = 'https://keys.test/jwks.json';

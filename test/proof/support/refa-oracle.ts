@@ -1,5 +1,5 @@
 import { DFA, getIntersectionWordSets, JS, NFA, type TransitionIterable } from 'refa';
-import type { CompiledPolicy } from '../../../functions/authorizer/policy';
+import type { CompiledPolicy } from '../../../core/policy';
 import { ANY_METHODS, type GatewayRoute, readResourcePath, takesPrecedence } from '../../../proof/gateway-model';
 
 /**

@@ -1,5 +1,5 @@
-import type { HttpMethod } from '../../../functions/authorizer/config';
-import { parseRouteTemplate } from '../../../functions/authorizer/routes';
+import type { HttpMethod } from '../../../core/config';
+import { parseRouteTemplate } from '../../../core/routes';
 import type { TableRoute } from '../../../proof/prove';
 
 /** A route of a table under proof: the proof reads `path`; the compiler under proof reads its own `template`. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig } from '../../../../functions/authorizer/config';
-import { PROFILE_DOCS } from '../../../../functions/authorizer/profile-docs';
-import { PROFILE_NAMES } from '../../../../functions/authorizer/profiles';
+import { parseConfig } from '../../../../core/config';
+import { PROFILE_DOCS } from '../../../../cli/profile-docs';
+import { PROFILE_NAMES } from '../../../../core/profiles';
 
 const page = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'providers.md'), 'utf8');
 
