@@ -12,7 +12,7 @@ import { FILE_FIELD, RouteTable } from './scopegate';
 /**
  * The per-environment settings `bin/app.ts` reads from `cdk.json` context
  * (`environments.NAME`). Every key is checked, with the validators the authorizer's own
- * configuration uses (`functions/shared/fields.ts`, and `parseConfig` itself for the settings
+ * configuration uses (`core/config/fields.ts`, and `parseConfig` itself for the settings
  * the configuration shares): an unknown key is an error, and every error of the environment
  * is reported in one run, each naming the environment and the key.
  */

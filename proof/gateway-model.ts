@@ -1,6 +1,6 @@
 /**
  * API Gateway's routing as its documentation describes it: the proof's own reading, written
- * apart from the authorizer's (functions/authorizer/routes.ts and config.ts), so that a
+ * apart from the authorizer's (core/routes.ts and core/config/), so that a
  * mistake there is not repeated here. What the documentation says, and what we made of it:
  *
  * - Resource paths (REST "Set up API resources"; HTTP API "Working with path variables"): a

@@ -1,6 +1,6 @@
 /**
  * The field validators of every configuration scopegate reads: the authorizer's JSON
- * (`functions/authorizer/config.ts`) and the `cdk.json` environments (`lib/environment.ts`).
+ * (`core/config/`) and the `cdk.json` environments (`lib/environment.ts`).
  * Each takes the value and the path of its field, and throws a {@link ConfigError} that names
  * that field (`issuers[0].audience`, `environments.dev.region`) and says what it must be.
  */

@@ -7,14 +7,14 @@ import { route } from './support/tables';
 
 /**
  * Mutations of the compiler's own modules that the proof must catch. Each is made with
- * jest's module mocks on functions/authorizer/*, the compiler's side only: the proof reads
+ * jest's module mocks on core/*, the compiler's side only: the proof reads
  * API Gateway through its own model (proof/gateway-model.ts), so a wrong precedence or a
  * wrong `ANY` in the compiler cannot hide behind the same mistake in the checker.
  */
 
-const ROUTES = '../../functions/authorizer/routes';
-const CONFIG = '../../functions/authorizer/config';
-const POLICY = '../../functions/authorizer/policy';
+const ROUTES = '../../core/routes';
+const CONFIG = '../../core/config';
+const POLICY = '../../core/policy';
 
 /** Prove `table` with fresh modules, the given module mocked (or none). */
 function prove(table: readonly TableRoute[], options: ProofOptions, mock?: { path: string; factory: () => unknown }): ProofReport {
@@ -56,7 +56,7 @@ describe('mutations of the compiler the proof catches', () => {
     expect(failures(prove(HISTORY, { unrouted: 'unreachable' }))).toEqual([]);
   });
 
-  it('catches reversed route precedence (compareSpecificity in routes.ts)', () => {
+  it('catches reversed route precedence (compareSpecificity in core/routes.ts)', () => {
     const mock = {
       path: ROUTES,
       factory: () => {
@@ -72,7 +72,7 @@ describe('mutations of the compiler the proof catches', () => {
     );
   });
 
-  it('catches HEAD dropped from the methods ANY stands for (HTTP_METHODS in config.ts, as the compiler reads it)', () => {
+  it('catches HEAD dropped from the methods ANY stands for (HTTP_METHODS in core/config, as the compiler reads it)', () => {
     const mock = {
       path: CONFIG,
       factory: () => {
