@@ -101,7 +101,7 @@ describe('readOpenApiRoutes', () => {
   });
 
   it("reads Xero's Projects API (a real third-party document): every operation with its OAuth 2.0 scopes", () => {
-    const text = readFileSync(path.join(__dirname, '../../fixtures/openapi/xero-projects.yaml'), 'utf8');
+    const text = readFileSync(path.join(__dirname, '../fixtures/openapi/xero-projects.yaml'), 'utf8');
     const routes = readOpenApiRoutes(parseOpenApiText(text));
     expect(routes).toHaveLength(16);
     expect(routes).toContainEqual({
@@ -130,7 +130,7 @@ describe('x-amazon-apigateway-auth beside an OAuth security requirement', () => 
     { security: [{ oauth: ['pets:read'] }] },
   );
   const xero = () =>
-    parseOpenApiText(readFileSync(path.join(__dirname, '../../fixtures/openapi/xero-projects.yaml'), 'utf8')) as {
+    parseOpenApiText(readFileSync(path.join(__dirname, '../fixtures/openapi/xero-projects.yaml'), 'utf8')) as {
       paths: Record<string, Record<string, Record<string, unknown>>>;
     };
 
@@ -211,7 +211,7 @@ describe('withScopegateAuthorizer', () => {
 describe('the OpenAPI reader and the Lambda bundle', () => {
   it('stays out of the authorizer bundle (with its YAML parser)', async () => {
     const result = await build({
-      entryPoints: [path.join(__dirname, '../../../functions/authorizer/handler.ts')],
+      entryPoints: [path.join(__dirname, '../../functions/authorizer/handler.ts')],
       bundle: true,
       write: false,
       metafile: true,

@@ -3,6 +3,7 @@ import { type HttpMethod, Unrouted } from '../../core/config';
 import { compilePolicy, patternsAllow, renderPolicy } from '../../core/policy';
 import { parseRouteTemplate } from '../../core/routes';
 import { evaluate, gatewayRoute } from '../support/iam';
+import { routeMethodArb, routePathArb, routeTableArb } from '../support/route-shapes';
 
 const PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
 
@@ -277,20 +278,12 @@ describe('patternsAllow', () => {
 // --- property: the policy, evaluated as IAM does, is exact on real shapes, or says it is not and stays safe ---
 
 const LITERALS = ['users', 'me', 'items', 'files'];
-/** Route shapes real APIs have: literals beside parameters, greedy parameters at several depths, a catch-all, ANY beside a method. */
-const segmentArb = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LITERALS) }, { weight: 2, arbitrary: fc.constant('{id}') });
-const pathArb = fc
-  .oneof(
-    { weight: 6, arbitrary: fc.tuple(fc.array(segmentArb, { minLength: 0, maxLength: 3 }), fc.boolean()) },
-    { weight: 1, arbitrary: fc.constant<[string[], boolean]>([[], true]) },
-  )
-  .map(([segs, greedy]) => `/${[...segs, ...(greedy ? ['{proxy+}'] : [])].join('/')}`);
 const routeArb = fc.record({
-  method: fc.constantFrom<HttpMethod | '*'>('GET', 'POST', '*'),
-  path: pathArb,
+  method: routeMethodArb,
+  path: routePathArb(LITERALS),
   allowed: fc.boolean(),
 });
-const tableArb = fc.uniqueArray(routeArb, { minLength: 1, maxLength: 8, selector: (r) => `${r.method} ${parseRouteTemplate(r.path).key}` });
+const tableArb = routeTableArb(routeArb, { minLength: 1, maxLength: 8 });
 // Requests include empty segments: a trailing slash (`/a/`), a double slash (`/a//b`), a leading one (`//a`).
 const requestArb = fc.record({
   method: fc.constantFrom<HttpMethod>('GET', 'POST', 'HEAD'),

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { readRouteConfig } from '../../cli/verify';
-import { parseRouteTemplate } from '../../core/routes';
 import { type AccessChange, diffRouteTables } from '../../proof/diff';
 import { gatewayRoute } from '../support/iam';
+import { ROUTE_LITERALS, routeKey, routeMethodArb, routePathArb, routeTableArb } from '../support/route-shapes';
 import { AuthorizerOracle, confirmChange, type OracleTable } from './support/diff-oracle';
 
 /**
@@ -14,20 +14,12 @@ import { AuthorizerOracle, confirmChange, type OracleTable } from './support/dif
  */
 
 const SCOPES = ['s:a', 's:b', 's:c'];
-const LITERALS = ['users', 'me', 'items'];
 
-const segmentArb = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LITERALS) }, { weight: 2, arbitrary: fc.constant('{id}') });
-const pathArb = fc
-  .oneof(
-    { weight: 6, arbitrary: fc.tuple(fc.array(segmentArb, { minLength: 0, maxLength: 3 }), fc.boolean()) },
-    { weight: 1, arbitrary: fc.constant<[string[], boolean]>([[], true]) },
-  )
-  .map(([segs, greedy]) => `/${[...segs, ...(greedy ? ['{proxy+}'] : [])].join('/')}`);
 const scopesArb = fc.uniqueArray(fc.constantFrom(...SCOPES), { maxLength: 2 });
 const rowArb = fc
   .record({
-    method: fc.constantFrom('GET', 'POST', '*'),
-    path: pathArb,
+    method: routeMethodArb,
+    path: routePathArb(),
     scopes: scopesArb,
     anyOf: fc.option(fc.array(scopesArb, { minLength: 2, maxLength: 2 }), { freq: 4 }),
     maxAuthAgeSeconds: fc.constantFrom(undefined, undefined, undefined, 300, 900),
@@ -39,8 +31,7 @@ const rowArb = fc
     if (reportOnly) out.enforcement = 'report-only';
     return out;
   });
-const key = (r: Record<string, unknown>) => `${r.method} ${parseRouteTemplate(r.path as string).key}`;
-const rowsArb = fc.uniqueArray(rowArb, { minLength: 0, maxLength: 5, selector: key });
+const rowsArb = routeTableArb(rowArb, { minLength: 0, maxLength: 5 });
 
 /** A head table made from the base the way pull requests make them: rows kept, dropped, changed, added, reordered. */
 const pairArb = rowsArb.chain((base) =>
@@ -59,8 +50,8 @@ const pairArb = rowsArb.chain((base) =>
         if (fates[i] === 'keep') head.push(row);
         else if (fates[i] === 'change') head.push({ ...(changed[i] as Record<string, unknown>), method: row.method, path: row.path });
       });
-      const seen = new Set(head.map(key));
-      for (const row of added) if (!seen.has(key(row)) && seen.add(key(row))) head.push(row);
+      const seen = new Set(head.map(routeKey));
+      for (const row of added) if (!seen.has(routeKey(row)) && seen.add(routeKey(row))) head.push(row);
       const sorted = head.map((row, i) => ({ row, at: order[i] ?? i })).sort((a, b) => a.at - b.at);
       return { base, head: sorted.map((x) => x.row) };
     }),
@@ -87,7 +78,8 @@ function probes(rows: Record<string, unknown>[]): string[] {
       .filter((s) => s.length > 0);
     const variants: string[][] = [parts.map((s) => (s.startsWith('{') ? 'x' : s))];
     parts.forEach((s, i) => {
-      if (s.startsWith('{')) for (const lit of LITERALS) variants.push(parts.map((t, j) => (j === i ? lit : t.startsWith('{') ? 'x' : t)));
+      if (s.startsWith('{'))
+        for (const lit of ROUTE_LITERALS) variants.push(parts.map((t, j) => (j === i ? lit : t.startsWith('{') ? 'x' : t)));
     });
     for (const segments of variants) {
       for (const m of ['GET', 'POST', 'DELETE']) {

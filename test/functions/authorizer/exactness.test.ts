@@ -1,10 +1,10 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { createHandler } from '../../../functions/authorizer/handler';
-import { parseRouteTemplate } from '../../../core/routes';
 import { ARN, rawConfig } from '../../support/fixtures';
 import { evaluate, gatewayRoute } from '../../support/iam';
 import { claims, makeKey, signJwt } from '../../support/jwt';
+import { routeMethodArb, routePathArb, routeTableArb } from '../../support/route-shapes';
 import { captureTelemetry } from '../../support/telemetry';
 
 /**
@@ -17,22 +17,14 @@ import { captureTelemetry } from '../../support/telemetry';
 
 const key = makeKey('ES256', 'exact-1');
 const SCOPES = ['s:a', 's:b', 's:c'];
-const LITERALS = ['users', 'me', 'items'];
 
-const segmentArb = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LITERALS) }, { weight: 2, arbitrary: fc.constant('{id}') });
-const pathArb = fc
-  .oneof(
-    { weight: 6, arbitrary: fc.tuple(fc.array(segmentArb, { minLength: 0, maxLength: 3 }), fc.boolean()) },
-    { weight: 1, arbitrary: fc.constant<[string[], boolean]>([[], true]) },
-  )
-  .map(([segs, greedy]) => `/${[...segs, ...(greedy ? ['{proxy+}'] : [])].join('/')}`);
 const routeArb = fc.record({
-  method: fc.constantFrom('GET', 'POST', '*'),
-  path: pathArb,
+  method: routeMethodArb,
+  path: routePathArb(),
   scopes: fc.uniqueArray(fc.constantFrom(...SCOPES), { maxLength: 2 }),
   acceptOverDeny: fc.constantFrom(false, false, false, false, true),
 });
-const tableArb = fc.uniqueArray(routeArb, { minLength: 1, maxLength: 6, selector: (r) => `${r.method} ${parseRouteTemplate(r.path).key}` });
+const tableArb = routeTableArb(routeArb, { minLength: 1, maxLength: 6 });
 
 /** Requests worth asking about: each route instantiated, one and two segments deeper, with a trailing slash, and other methods. */
 function probes(rows: { method: string; path: string }[]): string[] {
