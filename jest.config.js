@@ -10,6 +10,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testMatch: ['**/*.test.ts'],
+  // The examples import the package by its name, as a user's app does: here, its sources (tsconfig.json's `paths`).
+  moduleNameMapper: { '^scopegate$': '<rootDir>/lib/index.ts' },
   transform: {
     '^.+\\.ts$': [
       'ts-jest',

@@ -6,9 +6,9 @@ import { App, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { ScopeAuthorizerIssuer } from 'scopegate';
+import { scopegateAccessLogFormat } from 'scopegate';
 import cdkJson from '../cdk.json';
-import type { ScopeAuthorizerIssuer } from '../lib/scope-authorizer';
-import { scopegateAccessLogFormat } from '../lib/scopegate';
 
 /**
  * The context `cdk synth` gives every app of this repository: cdk.json's `context`, its

@@ -9,7 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { ScopeAuthorizer } from '../lib/scope-authorizer';
+import { ScopeAuthorizer } from 'scopegate';
 import { ENV, ISSUER } from './common';
 
 /** Build the example into `app`. */

@@ -9,7 +9,7 @@
  */
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { ScopeAuthorizer } from '../lib/scope-authorizer';
+import { ScopeAuthorizer } from 'scopegate';
 import { ENV, ISSUER } from './common';
 
 /** The existing API's ids (from `aws apigateway get-resources --rest-api-id …`). */

@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { ScopeAuthorizer } from '../lib/scope-authorizer';
+import { ScopeAuthorizer } from 'scopegate';
 import { acknowledgeExampleApi, ENV, ISSUER, loggedStage } from './common';
 
 /** The example's document. */

@@ -6,7 +6,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { ScopeAuthorizer } from '../lib/scope-authorizer';
+import { ScopeAuthorizer } from 'scopegate';
 import { acknowledgeExampleApi, ENV, ISSUER, loggedStage } from './common';
 
 /** Build the example into `app`. */

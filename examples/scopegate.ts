@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { RouteTable, Scopegate } from '../lib/scopegate';
+import { RouteTable, Scopegate } from 'scopegate';
 import { acknowledgeExampleApi, ENV, loggedStage } from './common';
 
 /** Build the example into `app`. */
