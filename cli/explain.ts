@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { Authorizer } from '../functions/authorizer/authorize';
 import { type AuthorizerConfig, parseConfigJson } from '../core/config';
+import { clientCredentialsMarker, PROFILES } from '../core/profiles';
+import type { ReasonCode } from '../core/reasons';
+import { DEFAULT_SCOPE_CLAIMS, grantedScopes, scopeClaimOf } from '../core/scopes';
+import { Authorizer } from '../functions/authorizer/authorize';
 import { HttpsJsonFetcher, JwksUriResolver } from '../functions/authorizer/discovery';
 import { HttpsJwksFetcher, KeyStore } from '../functions/authorizer/key-store';
-import { PROFILE_DOCS } from './profile-docs';
-import { clientCredentialsMarker, PROFILES } from '../core/profiles';
-import { DEFAULT_SCOPE_CLAIMS, grantedScopes, scopeClaimOf } from '../core/scopes';
 import { decodeJwt } from '../functions/authorizer/token';
-import type { ReasonCode } from '../core/reasons';
 import { commandArgs } from './args';
+import { PROFILE_DOCS } from './profile-docs';
 
 export const EXPLAIN_HELP = `Usage: scopegate explain --token JWT [--config FILE] [--route "METHOD /path"] [options]
 

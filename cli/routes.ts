@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { type Enforcement, Unrouted } from '../core/config';
+import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes } from '../core/openapi';
 import { compilePolicy, renderPolicy } from '../core/policy';
 import { parseRouteTemplate } from '../core/routes';
 import { satisfiesAnyOf } from '../core/scopes';
-import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes } from '../core/openapi';
 import { commandArgs } from './args';
 
 export const ROUTES_HELP = `Usage: scopegate routes --openapi FILE [--scopes "a b"] [--json]

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { Enforcement, parseConfig, type Unrouted } from '../core/config';
-import type { ProfileName } from '../core/profiles';
-import { ConfigError, ConfigErrors } from '../core/errors';
 import { assertObject, bool, FieldErrors, httpsUrl, int, oneOf, rejectUnknown, str, stringList } from '../core/config/fields';
+import { ConfigError, ConfigErrors } from '../core/errors';
 import { isJsonObject, type JsonObject } from '../core/json';
+import type { ProfileName } from '../core/profiles';
 import { cognitoIssuerUrl } from './cognito-issuer';
 import type { SenderConstraint } from './introspection';
 import { AuthorizerMode } from './scope-authorizer';

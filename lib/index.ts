@@ -7,8 +7,8 @@
  */
 
 export type { AuthorizerConfigDocument, IssuerDocument, RouteDocument } from '../core/config';
-export type { ProfileName } from '../core/profiles';
 export type { OpenApiRoute } from '../core/openapi';
+export type { ProfileName } from '../core/profiles';
 export { Reason, type ReasonCode } from '../core/reasons';
 export { type CognitoUserPoolIssuer, cognitoIssuerConfig, cognitoIssuerUrl, isCognitoUserPoolIssuer } from './cognito-issuer';
 export {

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { ReasonCode } from '../core/reasons';
 import {
   Dimension,
   type DimensionName,
@@ -8,7 +9,6 @@ import {
   type ScopegateMetricName,
   Service,
 } from '../functions/shared/metrics';
-import type { ReasonCode } from '../core/reasons';
 
 /**
  * Metric factories over the shared vocabulary (`functions/shared/metrics.ts`): alarms and

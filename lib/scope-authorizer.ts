@@ -17,10 +17,10 @@ import {
   type RouteDocument,
   Unrouted,
 } from '../core/config';
+import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../core/openapi';
 import type { ProfileName } from '../core/profiles';
 import { parseRouteTemplate } from '../core/routes';
 import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
-import { type OpenApiRoute, parseOpenApiText, readOpenApiRoutes, withScopegateAuthorizer } from '../core/openapi';
 import { noExactCachedPolicy, type ProofReport, proofErrors, proveRouteTable, tokenScopes } from '../proof/prove';
 import { type CognitoUserPoolIssuer, isCognitoUserPoolIssuer, resolveIssuer } from './cognito-issuer';
 import { grantIntrospectionSecrets, type ScopeIntrospection, SenderConstraint } from './introspection';

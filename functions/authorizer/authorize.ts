@@ -1,11 +1,5 @@
-import { BoundedMap } from '../shared/bounded-map';
-import { InvalidTokenError, MalformedEventError, messageOf, reasonOf } from '../../core/errors';
-import { outcomeOf, Reason, type ReasonCode } from '../../core/reasons';
 import { type AuthorizerConfig, DEFAULT_ROUTE_PATH, Enforcement, type RouteConfig } from '../../core/config';
-import type { JwksUriResolver } from './discovery';
-import type { Introspector } from './introspection';
-import type { KeyStore } from './key-store';
-import { parseMethodArn } from './method-arn';
+import { InvalidTokenError, MalformedEventError, messageOf, reasonOf } from '../../core/errors';
 import {
   type CompiledPolicy,
   compilePolicy,
@@ -16,8 +10,14 @@ import {
   singleRequestPolicy,
 } from '../../core/policy';
 import { analysisOf } from '../../core/policy-analysis';
+import { outcomeOf, Reason, type ReasonCode } from '../../core/reasons';
 import { parseRouteTemplate, resolveRoute } from '../../core/routes';
 import { missingAnyOf, missingScopes, satisfiesAnyOf, scopeKey } from '../../core/scopes';
+import { BoundedMap } from '../shared/bounded-map';
+import type { JwksUriResolver } from './discovery';
+import type { Introspector } from './introspection';
+import type { KeyStore } from './key-store';
+import { parseMethodArn } from './method-arn';
 import { type RequestBinding, SenderConstraintChecker } from './sender-constraint';
 import { extractCredentials } from './token';
 import { TokenVerifier, type VerifiedToken } from './verify';

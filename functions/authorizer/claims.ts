@@ -4,10 +4,11 @@
  * each rule once in `jwt_claims_set.ts`). Each throws an {@link InvalidTokenError} with
  * the reason that the decision log and the 401 carry.
  */
+
+import type { IssuerConfig } from '../../core/config';
 import { InvalidTokenError } from '../../core/errors';
 import { isJsonObject, type JsonObject } from '../../core/json';
 import { Reason } from '../../core/reasons';
-import type { IssuerConfig } from '../../core/config';
 
 /** A claim that must be a string when present. */
 export function optionalString(claims: JsonObject, claim: string): string | undefined {

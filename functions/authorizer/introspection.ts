@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
-import { BoundedMap } from '../shared/bounded-map';
+import type { IntrospectionConfig } from '../../core/config';
 import { FetchError, IntrospectionUnavailableError, InvalidTokenError } from '../../core/errors';
-import { httpSend, parseJsonBody } from '../shared/http';
 import { isJsonObject } from '../../core/json';
 import { Reason } from '../../core/reasons';
+import { BoundedMap } from '../shared/bounded-map';
+import { httpSend, parseJsonBody } from '../shared/http';
 import { SsmParameters } from '../shared/ssm-parameters';
 import { checkAudience } from './claims';
-import type { IntrospectionConfig } from '../../core/config';
 
 /** An RFC 7662 answer, parsed; the caller checks `active`, `iss`, `aud`, `exp`. */
 export type IntrospectionAnswer = Record<string, unknown>;

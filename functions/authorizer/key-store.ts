@@ -1,9 +1,16 @@
 import type { KeyObject } from 'node:crypto';
 import { InvalidTokenError, KeysUnavailableError } from '../../core/errors';
-import { type HttpGetOptions, httpGetJson } from '../shared/http';
-import { DEFAULT_MIN_RSA_BITS, type InspectedKey, inspectJwk, pickMembers, readKeySet, type SignatureAlgorithm } from '../../core/jwk-rules';
-import { DISCOVERY_SUFFIX, jwksUriFromDiscovery } from '../shared/oidc-discovery';
+import {
+  DEFAULT_MIN_RSA_BITS,
+  type InspectedKey,
+  inspectJwk,
+  pickMembers,
+  readKeySet,
+  type SignatureAlgorithm,
+} from '../../core/jwk-rules';
 import { Reason } from '../../core/reasons';
+import { type HttpGetOptions, httpGetJson } from '../shared/http';
+import { DISCOVERY_SUFFIX, jwksUriFromDiscovery } from '../shared/oidc-discovery';
 
 /** Fetches a key set document; injected so tests and other transports can stand in. */
 export interface JwksFetcher {

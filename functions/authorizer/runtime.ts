@@ -1,7 +1,7 @@
+import { type AuthorizerConfig, parseConfigJson } from '../../core/config';
 import { messageOf } from '../../core/errors';
 import { Reason } from '../../core/reasons';
 import { Authorizer, type Decision } from './authorize';
-import { type AuthorizerConfig, parseConfigJson } from '../../core/config';
 import type { ConfigSource } from './config-source';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { type AuthorizerEvent, type AuthorizerResponse, answerOf, requestOf } from './events';

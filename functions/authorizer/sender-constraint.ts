@@ -1,10 +1,10 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { verifyJwtSync } from 'aws-jwt-verify/jwt-verifier';
-import { BoundedMap } from '../shared/bounded-map';
 import { InvalidTokenError } from '../../core/errors';
 import { isJsonObject } from '../../core/json';
 import { inspectJwk } from '../../core/jwk-rules';
 import { Reason } from '../../core/reasons';
+import { BoundedMap } from '../shared/bounded-map';
 import { decodeJwt } from './token';
 import type { VerifiedToken } from './verify';
 

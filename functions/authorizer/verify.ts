@@ -2,16 +2,16 @@ import { JwtExpiredError, JwtInvalidSignatureAlgorithmError, JwtInvalidSignature
 import type { JwksCache, JwkWithKid } from 'aws-jwt-verify/jwk';
 import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
+import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from '../../core/config';
 import { InvalidTokenError } from '../../core/errors';
 import { type SignatureAlgorithm, SUPPORTED_ALGORITHMS } from '../../core/jwk-rules';
+import { clientCredentialsMarker, PROFILES } from '../../core/profiles';
 import { Reason } from '../../core/reasons';
+import { readScopes, scopeClaimOf } from '../../core/scopes';
 import { checkAudience, checkClaimTypes, checkClient, checkTimes, clientOf, confirmation, optionalNumber, optionalString } from './claims';
-import { type AuthorizerConfig, type IssuerConfig, normalizeMediaType } from '../../core/config';
 import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { checkAccessTokenAnswer, type Introspector, introspectingIssuerFor } from './introspection';
 import type { KeySources, KeyStore, VerificationKey } from './key-store';
-import { clientCredentialsMarker, PROFILES } from '../../core/profiles';
-import { readScopes, scopeClaimOf } from '../../core/scopes';
 import { type DecodedJwt, decodeJwt, looksLikeJwt } from './token';
 
 /** A JWT read and checked as far as it can be before its key is looked up ({@link TokenVerifier}). */

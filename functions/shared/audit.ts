@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { FetchError } from '../../core/errors';
-import { type HttpGetOptions, type HttpResponse, httpGet, parseJsonBody } from './http';
 import { isJsonObject } from '../../core/json';
 import {
   DEFAULT_MIN_RSA_BITS,
@@ -11,6 +10,7 @@ import {
   readKeySet,
   SUPPORTED_ALGORITHMS,
 } from '../../core/jwk-rules';
+import { type HttpGetOptions, type HttpResponse, httpGet, parseJsonBody } from './http';
 import { discoveryUrl, jwksUriFromDiscovery } from './oidc-discovery';
 
 /**

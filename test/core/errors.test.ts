@@ -1,5 +1,3 @@
-import { failure } from '../../functions/authorizer/authorize';
-import { parseMethodArn } from '../../functions/authorizer/method-arn';
 import {
   ConfigError,
   FetchError,
@@ -13,6 +11,8 @@ import {
 } from '../../core/errors';
 import { OpenApiError } from '../../core/openapi';
 import { outcomeOf, Reason, type ReasonCode } from '../../core/reasons';
+import { failure } from '../../functions/authorizer/authorize';
+import { parseMethodArn } from '../../functions/authorizer/method-arn';
 
 describe('every scopegate error carries its reason code', () => {
   it.each<[string, ScopegateError, ReasonCode]>([

@@ -4,13 +4,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { build } from 'esbuild';
 import { main } from '../../cli/main';
-import {
-  OpenApiError,
-  parseOpenApiText,
-  readOpenApiRoutes,
-  SCOPEGATE_SCHEME,
-  withScopegateAuthorizer,
-} from '../../core/openapi';
+import { OpenApiError, parseOpenApiText, readOpenApiRoutes, SCOPEGATE_SCHEME, withScopegateAuthorizer } from '../../core/openapi';
 import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../lib/bundle-options';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 

@@ -4,6 +4,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseConfig } from '../../core/config';
 import { repositoryApp } from '../../examples/common';
 import * as httpApi from '../../examples/http-api';
 import * as imported from '../../examples/imported';
@@ -11,7 +12,6 @@ import * as openapi from '../../examples/openapi';
 import * as otherStack from '../../examples/other-stack';
 import * as sameStack from '../../examples/same-stack';
 import * as scopegate from '../../examples/scopegate';
-import { parseConfig } from '../../core/config';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 
 /** Synthesize as `cdk synth` does here (cdk.json's context), with cdk-nag (AwsSolutions); throws on anything unacknowledged. */

@@ -2,11 +2,11 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { readRouteConfig } from '../../cli/verify';
+import * as policy from '../../core/policy';
 import * as imported from '../../examples/imported';
 import * as openapi from '../../examples/openapi';
 import * as otherStack from '../../examples/other-stack';
 import * as sameStack from '../../examples/same-stack';
-import * as policy from '../../core/policy';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 import { proveRouteTable } from '../../proof/prove';
 

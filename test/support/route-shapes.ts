@@ -26,12 +26,12 @@ export function routePathArb(literals: readonly string[] = ROUTE_LITERALS): fc.A
 export const routeMethodArb: fc.Arbitrary<HttpMethod | '*'> = fc.constantFrom<HttpMethod | '*'>('GET', 'POST', '*');
 
 /** What makes two routes the same route: the method and the path template (`{id}` and `{other}` are one). */
-export function routeKey(route: { method: unknown; path: unknown }): string {
+export function routeKey(route: { readonly method?: unknown; readonly path?: unknown }): string {
   return `${route.method} ${parseRouteTemplate(route.path as string).key}`;
 }
 
 /** A route table of `rowArb`'s rows, no two the same route. */
-export function routeTableArb<T extends { method: unknown; path: unknown }>(
+export function routeTableArb<T extends { readonly method?: unknown; readonly path?: unknown }>(
   rowArb: fc.Arbitrary<T>,
   size: { minLength: number; maxLength: number },
 ): fc.Arbitrary<T[]> {

@@ -1,10 +1,10 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { Unrouted } from '../../../core/config';
-import { createHandler } from '../../../functions/authorizer/handler';
 import { compilePolicy, renderPolicy } from '../../../core/policy';
 import { parseRouteTemplate } from '../../../core/routes';
 import { missingAnyOf, satisfiesAnyOf } from '../../../core/scopes';
+import { createHandler } from '../../../functions/authorizer/handler';
 import { ARN, rawConfig } from '../../support/fixtures';
 import { evaluate, gatewayRoute } from '../../support/iam';
 import { claims, makeKey, signJwt } from '../../support/jwt';

@@ -1,9 +1,9 @@
-import { checkAudience } from '../../../functions/authorizer/claims';
 import { parseConfig } from '../../../core/config';
+import { InvalidTokenError } from '../../../core/errors';
+import { checkAudience } from '../../../functions/authorizer/claims';
 import { type IntrospectionAnswer, Introspector } from '../../../functions/authorizer/introspection';
 import { KeyStore } from '../../../functions/authorizer/key-store';
 import { TokenVerifier } from '../../../functions/authorizer/verify';
-import { InvalidTokenError } from '../../../core/errors';
 
 const reasonOf = (run: () => unknown): string | undefined => {
   try {

@@ -1,5 +1,5 @@
-import { HttpsJsonFetcher, JwksUriResolver } from '../../../functions/authorizer/discovery';
 import { KeysUnavailableError } from '../../../core/errors';
+import { HttpsJsonFetcher, JwksUriResolver } from '../../../functions/authorizer/discovery';
 import { discoveryUrl, jwksUriFromDiscovery } from '../../../functions/shared/oidc-discovery';
 import { IdpServer } from '../../support/idp-server';
 import { JwksServer } from '../../support/jwks-server';

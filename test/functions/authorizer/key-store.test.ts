@@ -1,5 +1,5 @@
-import { KeyStore } from '../../../functions/authorizer/key-store';
 import { InvalidTokenError, KeysUnavailableError } from '../../../core/errors';
+import { KeyStore } from '../../../functions/authorizer/key-store';
 import { makeKey } from '../../support/jwt';
 
 const URI = 'https://keys.test/jwks.json';

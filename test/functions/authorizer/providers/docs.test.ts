@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig } from '../../../../core/config';
 import { PROFILE_DOCS } from '../../../../cli/profile-docs';
+import { parseConfig } from '../../../../core/config';
 import { PROFILE_NAMES } from '../../../../core/profiles';
 
 const page = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'providers.md'), 'utf8');
