@@ -1,6 +1,7 @@
 import { KeysUnavailableError } from '../../core/errors';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
 import { discoveryUrl, jwksUriFromDiscovery } from '../shared/oidc-discovery';
+import { type RefreshPolicy, Refresher } from '../shared/refresher';
 
 /** Fetches a JSON document; injected so tests and other transports can stand in. */
 export interface JsonFetcher {
@@ -27,67 +28,41 @@ export interface JwksUriResolverOptions {
   now?: () => number;
 }
 
-interface Entry {
-  jwksUri: string | undefined;
-  fetchedAt: number;
-  lastAttemptAt: number;
-  lastError: unknown;
-  inflight: Promise<void> | undefined;
-}
-
 /**
  * Resolves the key set URL of issuers configured without `jwksUri`, by OIDC discovery,
- * with the key store's rules: one fetch shared by concurrent requests, a bounded fetch
- * (the fetcher's deadline and body cap), the answer cached for `maxAgeMs` and kept when a
- * refresh fails, and a failed first discovery retried at most once per `retryMs`. When
- * nothing can be had, it fails closed with a {@link KeysUnavailableError} (a 5xx), never a 401.
+ * with the key store's state machine ({@link Refresher}): one fetch shared by concurrent
+ * requests, a bounded fetch (the fetcher's deadline and body cap), the answer cached for
+ * `maxAgeMs` and kept when a refresh fails, and a failed discovery retried at most once per
+ * `retryMs`. When nothing can be had, it fails closed with a {@link KeysUnavailableError}
+ * (a 5xx), never a 401. Unlike the key store, a request that finds a refresh under way waits
+ * for it.
  */
 export class JwksUriResolver {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Refresher<string>>();
   private readonly fetcher: JsonFetcher;
-  private readonly maxAgeMs: number;
-  private readonly retryMs: number;
+  private readonly policy: RefreshPolicy;
   private readonly now: () => number;
 
   constructor(options: JwksUriResolverOptions) {
     this.fetcher = options.fetcher;
-    this.maxAgeMs = options.maxAgeMs ?? 3_600_000;
-    this.retryMs = options.retryMs ?? 1000;
+    const retryMs = options.retryMs ?? 1000;
+    this.policy = { maxAgeMs: options.maxAgeMs ?? 3_600_000, retryMs, intervalMs: retryMs };
     this.now = options.now ?? Date.now;
   }
 
-  private entry(issuer: string): Entry {
+  private entry(issuer: string): Refresher<string> {
     let entry = this.entries.get(issuer);
     if (entry === undefined) {
-      entry = { jwksUri: undefined, fetchedAt: 0, lastAttemptAt: Number.NEGATIVE_INFINITY, lastError: undefined, inflight: undefined };
+      entry = new Refresher(async () => jwksUriFromDiscovery(await this.fetcher.fetch(discoveryUrl(issuer)), issuer), { now: this.now });
       this.entries.set(issuer, entry);
     }
     return entry;
   }
 
-  private refresh(entry: Entry, issuer: string): Promise<void> {
-    if (entry.inflight) return entry.inflight;
-    entry.lastAttemptAt = this.now();
-    const run = async () => {
-      try {
-        entry.jwksUri = jwksUriFromDiscovery(await this.fetcher.fetch(discoveryUrl(issuer)), issuer);
-        entry.fetchedAt = this.now();
-        entry.lastError = undefined;
-      } catch (error) {
-        entry.lastError = error;
-      } finally {
-        entry.lastAttemptAt = this.now();
-        entry.inflight = undefined;
-      }
-    };
-    entry.inflight = run();
-    return entry.inflight;
-  }
-
   /** Start discovering an issuer's key set URL (at cold start); never rejects. */
   prefetch(issuer: string): Promise<void> {
     const entry = this.entry(issuer);
-    return entry.jwksUri === undefined ? this.refresh(entry, issuer) : Promise.resolve();
+    return entry.value === undefined ? entry.refresh() : Promise.resolve();
   }
 
   /**
@@ -97,24 +72,21 @@ export class JwksUriResolver {
    */
   held(issuer: string): string | undefined {
     const entry = this.entries.get(issuer);
-    if (entry?.jwksUri === undefined || entry.inflight !== undefined) return undefined;
-    const now = this.now();
-    if (now - entry.fetchedAt > this.maxAgeMs && now - entry.lastAttemptAt >= this.retryMs) void this.refresh(entry, issuer);
-    return entry.jwksUri;
+    if (entry?.value === undefined || entry.pending !== undefined) return undefined;
+    entry.refreshIfStale(this.now(), this.policy);
+    return entry.value;
   }
 
   /** The issuer's key set URL, discovered; rejects with {@link KeysUnavailableError} when discovery fails and none is held. */
   async jwksUri(issuer: string): Promise<string> {
     const entry = this.entry(issuer);
-    if (entry.inflight) await entry.inflight;
-    if (entry.jwksUri === undefined) {
-      if (this.now() - entry.lastAttemptAt >= this.retryMs) await this.refresh(entry, issuer);
-    } else if (this.now() - entry.fetchedAt > this.maxAgeMs && this.now() - entry.lastAttemptAt >= this.retryMs) {
-      // Stale: refresh in the background (at most once per retryMs while the issuer fails),
-      // and keep answering with the held URI meanwhile.
-      void this.refresh(entry, issuer);
-    }
-    if (entry.jwksUri === undefined) {
+    if (entry.pending) await entry.pending;
+    // Nothing held: discover now (at most once per retryMs while it fails). Stale: refresh in
+    // the background, and keep answering with the held URI meanwhile.
+    if (entry.value === undefined) {
+      if (entry.mayFetch(this.now(), this.policy)) await entry.refresh();
+    } else entry.refreshIfStale(this.now(), this.policy);
+    if (entry.value === undefined) {
       const cause = entry.lastError;
       throw new KeysUnavailableError(
         discoveryUrl(issuer),
@@ -122,6 +94,6 @@ export class JwksUriResolver {
         { cause },
       );
     }
-    return entry.jwksUri;
+    return entry.value;
   }
 }

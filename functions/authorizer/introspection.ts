@@ -6,6 +6,7 @@ import { isJsonObject } from '../../core/json';
 import { Reason } from '../../core/reasons';
 import { BoundedMap } from '../shared/bounded-map';
 import { httpSend, parseJsonBody } from '../shared/http';
+import { Refresher, sharedCall } from '../shared/refresher';
 import { SsmParameters } from '../shared/ssm-parameters';
 import { checkAudience } from './claims';
 
@@ -123,8 +124,10 @@ export interface IntrospectorOptions {
 /**
  * Introspects opaque tokens: answers are cached by a hash of the token (never the token
  * itself), never beyond the token's `exp` nor `cacheMaxSeconds`; identical concurrent
- * introspections share one call; a failed or late call rejects with
- * {@link IntrospectionUnavailableError}, so the caller fails closed.
+ * introspections share one call ({@link sharedCall}); a failed or late call rejects with
+ * {@link IntrospectionUnavailableError}, so the caller fails closed. An answer is never served
+ * past its expiry, even when the endpoint is down (a revoked token must stop working): unlike
+ * key sets, answers are not kept by a {@link Refresher}. The credentials are.
  */
 export class Introspector {
   private readonly call: IntrospectionCall;
@@ -132,7 +135,7 @@ export class Introspector {
   private readonly now: () => number;
   private readonly cache: BoundedMap<string, { until: number; answer: IntrospectionAnswer }>;
   private readonly inflight = new Map<string, Promise<IntrospectionAnswer>>();
-  private readonly credentials = new Map<IntrospectionConfig, Promise<Credentials>>();
+  private readonly credentials = new Map<IntrospectionConfig, Refresher<Credentials>>();
   /** How many calls reached the endpoint, for tests and metrics. */
   calls = 0;
 
@@ -143,35 +146,31 @@ export class Introspector {
     this.cache = new BoundedMap(options.maxEntries ?? 10_000);
   }
 
-  private credentialsFor(config: IntrospectionConfig): Promise<Credentials> {
-    let pending = this.credentials.get(config);
-    if (pending === undefined) {
+  /** The credentials of `config`: read once (from SSM where named), kept for the instance's life; a failed read is retried by the next request. */
+  private async credentialsFor(config: IntrospectionConfig): Promise<Credentials> {
+    let held = this.credentials.get(config);
+    if (held === undefined) {
       const read = async (inline: string | undefined, parameter: string | undefined) =>
         inline ?? (parameter !== undefined ? this.secrets(parameter) : undefined);
-      pending = (async () => ({
+      held = new Refresher(async () => ({
         clientSecret: await read(config.clientSecret, config.clientSecretParameter),
         clientCertificate: await read(config.clientCertificate, config.clientCertificateParameter),
         clientKey: await read(config.clientKey, config.clientKeyParameter),
-      }))();
-      // A failed read is retried on the next request rather than remembered.
-      pending.catch(() => this.credentials.delete(config));
-      this.credentials.set(config, pending);
+      }));
+      this.credentials.set(config, held);
     }
-    return pending;
+    if (held.value === undefined) await held.refresh();
+    if (held.value === undefined) throw held.lastError;
+    return held.value;
   }
 
-  /** The answer for `token` from `config.endpoint`, cached. */
+  /** The answer for `token` from `config.endpoint`, cached; identical concurrent introspections share one call. */
   async introspect(config: IntrospectionConfig, token: string): Promise<IntrospectionAnswer> {
     const key = `${config.endpoint}\n${createHash('sha256').update(token).digest('base64url')}`;
     const now = this.now();
     const hit = this.cache.get(key);
     if (hit !== undefined && hit.until > now) return hit.answer;
-    let pending = this.inflight.get(key);
-    if (pending === undefined) {
-      pending = this.fetch(config, token, key).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, pending);
-    }
-    return pending;
+    return sharedCall(this.inflight, key, () => this.fetch(config, token, key));
   }
 
   private async fetch(config: IntrospectionConfig, token: string, key: string): Promise<IntrospectionAnswer> {

@@ -11,6 +11,7 @@ import {
 import { Reason } from '../../core/reasons';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
 import { DISCOVERY_SUFFIX, jwksUriFromDiscovery } from '../shared/oidc-discovery';
+import { type RefreshOutcome, type RefreshPolicy, Refresher } from '../shared/refresher';
 
 /** Fetches a key set document; injected so tests and other transports can stand in. */
 export interface JwksFetcher {
@@ -78,21 +79,14 @@ export interface KeyStoreOptions extends KeyStoreSettings {
   onFetch?: (event: { jwksUri: string; ok: boolean; ms: number; error?: unknown }) => void;
 }
 
-interface KeySetState {
-  /** The JWKs as fetched, kept to judge them again when `minRsaBits` changes. */
-  raw: unknown[] | undefined;
-  keys: Map<string, InspectedKey[]> | undefined;
-  fetchedAt: number;
-  /** End of the last attempt, successful or not. */
-  lastAttemptAt: number;
-  lastError: unknown;
-  /** End of the last refetch that did not find the `kid` it was made for (the penalty box). */
-  missedAt: number;
-  inflight: Promise<void> | undefined;
+/** A key set as fetched: the JWKs (kept to judge them again when `minRsaBits` changes) and the usable keys by `kid`. */
+interface KeySet {
+  raw: unknown[];
+  keys: Map<string, InspectedKey[]>;
 }
 
 /**
- * The in-memory cache of issuers' signing keys.
+ * The in-memory cache of issuers' signing keys, one {@link Refresher} per key set URL.
  *
  * - Concurrent requests for the same key set share one fetch.
  * - An unknown `kid` triggers a refetch, even right after a successful fetch (a rotated
@@ -108,12 +102,10 @@ interface KeySetState {
  * - {@link configure} applies a reloaded configuration: held keys are judged again.
  */
 export class KeyStore {
-  private readonly sets = new Map<string, KeySetState>();
+  private readonly sets = new Map<string, Refresher<KeySet>>();
   private fetcher!: JwksFetcher;
   private minRsaBits = DEFAULT_MIN_RSA_BITS;
-  private minRefetchIntervalMs = 10_000;
-  private maxAgeMs = 3_600_000;
-  private retryWithoutKeysMs = 1000;
+  private policy: RefreshPolicy = { maxAgeMs: 3_600_000, retryMs: 1000, intervalMs: 10_000 };
   private readonly now: () => number;
   private readonly onFetch: KeyStoreOptions['onFetch'];
   private readonly ready = new WeakMap<InspectedKey, VerificationKey>();
@@ -134,24 +126,21 @@ export class KeyStore {
     const rejudge = this.fetcher !== undefined && minRsaBits !== this.minRsaBits;
     this.fetcher = settings.fetcher;
     this.minRsaBits = minRsaBits;
-    this.minRefetchIntervalMs = settings.minRefetchIntervalMs ?? 10_000;
-    this.maxAgeMs = settings.maxAgeMs ?? 3_600_000;
-    this.retryWithoutKeysMs = settings.retryWithoutKeysMs ?? 1000;
-    if (rejudge) for (const state of this.sets.values()) if (state.raw !== undefined) state.keys = this.judge(state.raw);
+    this.policy = {
+      maxAgeMs: settings.maxAgeMs ?? 3_600_000,
+      retryMs: settings.retryWithoutKeysMs ?? 1000,
+      intervalMs: settings.minRefetchIntervalMs ?? 10_000,
+    };
+    if (rejudge) {
+      for (const set of this.sets.values()) if (set.value !== undefined) set.value = { raw: set.value.raw, keys: this.judge(set.value.raw) };
+    }
   }
 
-  private state(jwksUri: string): KeySetState {
+  private state(jwksUri: string): Refresher<KeySet> {
     let state = this.sets.get(jwksUri);
     if (state === undefined) {
-      state = {
-        raw: undefined,
-        keys: undefined,
-        fetchedAt: 0,
-        lastAttemptAt: Number.NEGATIVE_INFINITY,
-        lastError: undefined,
-        missedAt: Number.NEGATIVE_INFINITY,
-        inflight: undefined,
-      };
+      const onSettled = this.onFetch && ((outcome: RefreshOutcome) => this.onFetch?.({ jwksUri, ...outcome }));
+      state = new Refresher(() => this.load(jwksUri), { now: this.now, onSettled });
       this.sets.set(jwksUri, state);
     }
     return state;
@@ -165,15 +154,23 @@ export class KeyStore {
     const list = typeof sources === 'string' ? [sources] : sources;
     for (const uri of list) {
       const state = this.state(uri);
-      await this.refresh(state, uri, undefined);
-      if (state.keys !== undefined) return;
+      await state.refresh();
+      if (state.value !== undefined) return;
     }
   }
 
   /** Whether any keys are held for these sources. */
   hasKeys(sources: KeySources): boolean {
-    if (typeof sources === 'string') return this.sets.get(sources)?.keys !== undefined;
-    return sources.some((uri) => this.sets.get(uri)?.keys !== undefined);
+    if (typeof sources === 'string') return this.sets.get(sources)?.value !== undefined;
+    return sources.some((uri) => this.sets.get(uri)?.value !== undefined);
+  }
+
+  /** Fetch and judge a key set; an empty or invalid one is a failed fetch (it never replaces held keys). */
+  private async load(jwksUri: string): Promise<KeySet> {
+    const raw = readKeySet(await this.fetcher.fetch(jwksUri));
+    const keys = this.judge(raw);
+    if (keys.size === 0) throw new Error('the key set holds no key with a kid');
+    return { raw, keys };
   }
 
   private judge(raw: unknown[]): Map<string, InspectedKey[]> {
@@ -188,68 +185,25 @@ export class KeyStore {
     return keys;
   }
 
-  /** Fetch a key set; `wanted` is the `kid` that asked for it, if any (a miss starts the penalty box). */
-  private refresh(state: KeySetState, jwksUri: string, wanted: string | undefined): Promise<void> {
-    if (state.inflight) return state.inflight;
-    const started = this.now();
-    const run = async () => {
-      try {
-        const raw = readKeySet(await this.fetcher.fetch(jwksUri));
-        const keys = this.judge(raw);
-        if (keys.size === 0) throw new Error('the key set holds no key with a kid');
-        state.raw = raw;
-        state.keys = keys;
-        state.fetchedAt = this.now();
-        state.lastError = undefined;
-        if (wanted !== undefined && !keys.has(wanted)) state.missedAt = state.fetchedAt;
-        this.onFetch?.({ jwksUri, ok: true, ms: this.now() - started });
-      } catch (error) {
-        state.lastError = error;
-        this.onFetch?.({ jwksUri, ok: false, ms: this.now() - started, error });
-      } finally {
-        // Intervals run from the end of an attempt: a request that waited for a failing
-        // fetch does not start another one straight away.
-        state.lastAttemptAt = this.now();
-        state.inflight = undefined;
-      }
-    };
-    state.inflight = run();
-    return state.inflight;
-  }
-
-  /** Whether an unknown `kid` may refetch this key set now. */
-  private mayRefetch(state: KeySetState, now: number): boolean {
-    if (now - state.missedAt < this.minRefetchIntervalMs) return false;
-    if (state.lastError === undefined) return true;
-    return now - state.lastAttemptAt >= (state.keys === undefined ? this.retryWithoutKeysMs : this.minRefetchIntervalMs);
-  }
-
-  /** Start a background refresh of held keys past their max age, rate-limited while it fails. */
-  private refreshIfOld(state: KeySetState, jwksUri: string, now: number): void {
-    if (state.inflight !== undefined || now - state.fetchedAt <= this.maxAgeMs) return;
-    if (now - state.lastAttemptAt < this.minRefetchIntervalMs) return;
-    void this.refresh(state, jwksUri, undefined);
-  }
-
   /** The held keys for `kid` in one source, refreshing them in the background when old. */
   private held(jwksUri: string, kid: string, now: number): InspectedKey[] | undefined {
     const state = this.sets.get(jwksUri);
-    const candidates = state?.keys?.get(kid);
-    if (state !== undefined && candidates !== undefined) this.refreshIfOld(state, jwksUri, now);
+    const candidates = state?.value?.keys.get(kid);
+    if (state !== undefined && candidates !== undefined) state.refreshIfStale(now, this.policy);
     return candidates;
   }
 
-  /** Look for `kid` in one source, fetching it when allowed. */
+  /** Look for `kid` in one source, fetching it when allowed (a fetch that misses it starts the penalty box). */
   private async fetched(jwksUri: string, kid: string): Promise<InspectedKey[] | undefined> {
     const state = this.state(jwksUri);
-    if (state.inflight) {
-      await state.inflight;
-      const candidates = state.keys?.get(kid);
+    if (state.pending) {
+      await state.pending;
+      const candidates = state.value?.keys.get(kid);
       if (candidates !== undefined) return candidates;
     }
-    if (!this.mayRefetch(state, this.now())) return undefined;
-    await this.refresh(state, jwksUri, kid);
-    return state.keys?.get(kid);
+    if (!state.mayFetch(this.now(), this.policy)) return undefined;
+    await state.refresh((set) => !set.keys.has(kid));
+    return state.value?.keys.get(kid);
   }
 
   /**
@@ -292,7 +246,7 @@ export class KeyStore {
     // a key set we could not read, which is a 5xx, not a 401.
     const unavailable = list.find((uri) => {
       const state = this.sets.get(uri);
-      return state?.keys === undefined || state.lastError !== undefined;
+      return state?.value === undefined || state.lastError !== undefined;
     });
     if (unavailable !== undefined) {
       throw new KeysUnavailableError(unavailable, `no key ${kid} held and the key set could not be fetched`, {
