@@ -1,7 +1,7 @@
 import { KeysUnavailableError } from '../../core/errors';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
 import { discoveryUrl, jwksUriFromDiscovery } from '../shared/oidc-discovery';
-import { type RefreshPolicy, Refresher } from '../shared/refresher';
+import { Refresher, type RefreshPolicy } from '../shared/refresher';
 
 /** Fetches a JSON document; injected so tests and other transports can stand in. */
 export interface JsonFetcher {

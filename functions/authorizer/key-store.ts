@@ -11,7 +11,7 @@ import {
 import { Reason } from '../../core/reasons';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
 import { DISCOVERY_SUFFIX, jwksUriFromDiscovery } from '../shared/oidc-discovery';
-import { type RefreshOutcome, type RefreshPolicy, Refresher } from '../shared/refresher';
+import { Refresher, type RefreshOutcome, type RefreshPolicy } from '../shared/refresher';
 
 /** Fetches a key set document; injected so tests and other transports can stand in. */
 export interface JwksFetcher {
@@ -131,8 +131,9 @@ export class KeyStore {
       retryMs: settings.retryWithoutKeysMs ?? 1000,
       intervalMs: settings.minRefetchIntervalMs ?? 10_000,
     };
-    if (rejudge) {
-      for (const set of this.sets.values()) if (set.value !== undefined) set.value = { raw: set.value.raw, keys: this.judge(set.value.raw) };
+    if (!rejudge) return;
+    for (const set of this.sets.values()) {
+      if (set.value !== undefined) set.value = { raw: set.value.raw, keys: this.judge(set.value.raw) };
     }
   }
 
