@@ -34,8 +34,8 @@ export interface JwksUriResolverOptions {
  * requests, a bounded fetch (the fetcher's deadline and body cap), the answer cached for
  * `maxAgeMs` and kept when a refresh fails, and a failed discovery retried at most once per
  * `retryMs`. When nothing can be had, it fails closed with a {@link KeysUnavailableError}
- * (a 5xx), never a 401. Unlike the key store, a request that finds a refresh under way waits
- * for it.
+ * (a 5xx), never a 401. As with the key store, a held URI is answered at once, even while its
+ * refresh runs.
  */
 export class JwksUriResolver {
   private readonly entries = new Map<string, Refresher<string>>();
@@ -72,7 +72,7 @@ export class JwksUriResolver {
    */
   held(issuer: string): string | undefined {
     const entry = this.entries.get(issuer);
-    if (entry?.value === undefined || entry.pending !== undefined) return undefined;
+    if (entry?.value === undefined) return undefined;
     entry.refreshIfStale(this.now(), this.policy);
     return entry.value;
   }
@@ -80,11 +80,12 @@ export class JwksUriResolver {
   /** The issuer's key set URL, discovered; rejects with {@link KeysUnavailableError} when discovery fails and none is held. */
   async jwksUri(issuer: string): Promise<string> {
     const entry = this.entry(issuer);
-    if (entry.pending) await entry.pending;
-    // Nothing held: discover now (at most once per retryMs while it fails). Stale: refresh in
-    // the background, and keep answering with the held URI meanwhile.
+    // Nothing held: wait for the discovery under way, or discover now (at most once per
+    // retryMs while it fails). Held: answer with it, never waiting for a refresh (a hanging
+    // issuer adds no latency), and refresh it in the background when stale.
     if (entry.value === undefined) {
-      if (entry.mayFetch(this.now(), this.policy)) await entry.refresh();
+      if (entry.pending) await entry.pending;
+      if (entry.value === undefined && entry.mayFetch(this.now(), this.policy)) await entry.refresh();
     } else entry.refreshIfStale(this.now(), this.policy);
     if (entry.value === undefined) {
       const cause = entry.lastError;

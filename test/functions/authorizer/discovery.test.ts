@@ -131,6 +131,32 @@ describe('OIDC discovery of the key set URL', () => {
     expect(calls).toBe(2);
   });
 
+  it('keeps answering a held URI at once while its background refresh hangs', async () => {
+    let now = 0;
+    let calls = 0;
+    const resolver = new JwksUriResolver({
+      fetcher: {
+        fetch: async () => {
+          calls++;
+          if (calls > 1) await new Promise(() => undefined); // the issuer accepts and never answers
+          return { issuer: 'https://idp.test', jwks_uri: 'https://idp.test/keys' };
+        },
+      },
+      maxAgeMs: 1000,
+      now: () => now,
+    });
+    await resolver.jwksUri('https://idp.test');
+    now = 5000;
+    expect(resolver.held('https://idp.test')).toBe('https://idp.test/keys');
+    expect(resolver.held('https://idp.test')).toBe('https://idp.test/keys');
+    const answer = await Promise.race([
+      resolver.jwksUri('https://idp.test'),
+      new Promise((resolve) => setTimeout(resolve, 100, 'timed out')),
+    ]);
+    expect(answer).toBe('https://idp.test/keys');
+    expect(calls).toBe(2);
+  });
+
   it('answers a held URI without waiting (the hot path), and refreshes a stale one in the background', async () => {
     let now = 0;
     let calls = 0;
