@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { parseConfig } from '../../../functions/authorizer/config';
+import { parseConfig } from '../../../core/config';
+import { FetchError, IntrospectionUnavailableError } from '../../../core/errors';
 import {
   checkAccessTokenAnswer,
   httpsIntrospection,
@@ -8,7 +9,6 @@ import {
   Introspector,
   introspectingIssuerFor,
 } from '../../../functions/authorizer/introspection';
-import { FetchError, IntrospectionUnavailableError } from '../../../functions/shared/errors';
 import { TLS } from '../../support/tls';
 
 /** An issuer's introspection settings as the configuration validates them (defaults filled in). */
