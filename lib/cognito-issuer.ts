@@ -1,7 +1,5 @@
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
-import type { IssuerDocument } from '../core/config';
-import { introspectionDocument } from './introspection';
-import type { ScopeAuthorizerIssuer } from './scope-authorizer';
+import type { ScopeAuthorizerIssuer } from './issuer';
 
 /**
  * An Amazon Cognito user pool as a trusted issuer of the scope authorizer: its access
@@ -51,12 +49,6 @@ export function cognitoIssuerConfig(pool: CognitoUserPoolIssuer): ScopeAuthorize
     ...(pool.jwksUri !== undefined ? { jwksUri: pool.jwksUri } : {}),
     ...(pool.scopeClaim !== undefined ? { scopeClaim: pool.scopeClaim } : {}),
   };
-}
-
-/** An issuer of the construct's props as the authorizer configuration writes it (introspection durations as numbers). */
-export function resolveIssuer(issuer: ScopeAuthorizerIssuer | CognitoUserPoolIssuer): IssuerDocument {
-  const { introspection, ...rest } = isCognitoUserPoolIssuer(issuer) ? cognitoIssuerConfig(issuer) : issuer;
-  return introspection === undefined ? rest : { ...rest, introspection: introspectionDocument(introspection) };
 }
 
 /**

@@ -6,7 +6,7 @@ import { isJsonObject, type JsonObject } from '../core/json';
 import type { ProfileName } from '../core/profiles';
 import { cognitoIssuerUrl } from './cognito-issuer';
 import type { SenderConstraint } from './introspection';
-import { AuthorizerMode } from './scope-authorizer';
+import { AuthorizerMode } from './scope-authorizer-props';
 import { FILE_FIELD, RouteTable } from './scopegate';
 
 /**

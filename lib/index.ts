@@ -7,6 +7,7 @@
  */
 
 export type { AuthorizerConfigDocument, IssuerDocument, RouteDocument } from '../core/config';
+export { Enforcement, Unrouted } from '../core/config';
 export type { OpenApiRoute } from '../core/openapi';
 export type { ProfileName } from '../core/profiles';
 export { Reason, type ReasonCode } from '../core/reasons';
@@ -20,15 +21,14 @@ export {
   readEnvironment,
 } from './environment';
 export { type ScopeIntrospection, SenderConstraint } from './introspection';
+export type { ScopeAuthorizerIssuer } from './issuer';
 export { JwksDistribution, type JwksDistributionProps } from './jwks-distribution';
 export { ScopegateMetrics } from './metrics';
 export { RotationChecker, type RotationCheckerProps } from './rotation-checker';
+export { ScopeAuthorizer } from './scope-authorizer';
 export {
   AuthorizerMode,
-  Enforcement,
   type RouteRow,
-  ScopeAuthorizer,
-  type ScopeAuthorizerIssuer,
   type ScopeAuthorizerProps,
   type ScopedDeploymentOptions,
   type ScopedHttpRouteOptions,
@@ -38,8 +38,7 @@ export {
   type ScopeGatewayResponseOptions,
   type ScopeJwksOptions,
   type ScopeRequirement,
-  Unrouted,
-} from './scope-authorizer';
+} from './scope-authorizer-props';
 export {
   RouteTable,
   Scopegate,

@@ -17,17 +17,12 @@ import { Reason } from '../core/reasons';
 import { Dimension, MetricName } from '../functions/shared/metrics';
 import { DISCOVERY_SUFFIX } from '../functions/shared/oidc-discovery';
 import { SenderConstraint } from './introspection';
+import type { ScopeAuthorizerIssuer } from './issuer';
 import { JwksDistribution } from './jwks-distribution';
 import { ScopegateMetrics } from './metrics';
 import { RotationChecker } from './rotation-checker';
-import {
-  AuthorizerMode,
-  ScopeAuthorizer,
-  type ScopeAuthorizerIssuer,
-  type ScopeAuthorizerProps,
-  type ScopedMethodOptions,
-  type ScopedRoute,
-} from './scope-authorizer';
+import { ScopeAuthorizer } from './scope-authorizer';
+import { AuthorizerMode, type ScopeAuthorizerProps, type ScopedMethodOptions, type ScopedRoute } from './scope-authorizer-props';
 
 /** A valid issuer the route rows are checked beside (only the rows' own errors are reported). */
 const STAND_IN_ISSUER = { issuer: 'https://issuer.invalid', jwksUri: 'https://issuer.invalid/jwks.json', audience: 'stand-in' };
