@@ -15,8 +15,8 @@ export function resolveIssuer(issuer: AnyIssuer): IssuerDocument {
 
 /**
  * The issuers as the configuration's validation sees them at synth: deploy-time values (the
- * distribution's domain, a user pool's issuer) cannot be checked there, so `https://deploy-time.invalid/...`
- * stands in for them (warnings that name it are not shown, see `configWarningId`'s caller).
+ * distribution's domain, a user pool's issuer) cannot be checked there, so a
+ * `https://deploy-time.invalid/` URL stands in for them (warnings that name it are not shown).
  */
 export function issuersForValidation(issuers: readonly AnyIssuer[]): IssuerDocument[] {
   return issuers.map(resolveIssuer).map((i, n) => ({

@@ -1,4 +1,4 @@
-import { Duration, Lazy, Size, Stack } from 'aws-cdk-lib';
+import { type Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type { HttpLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -29,11 +29,10 @@ import {
   requestedCacheTtlSeconds,
 } from './authorizer-cache';
 import { configurationDocument, parameterSizeErrors, routeRow } from './authorizer-configuration';
-import { isCognitoUserPoolIssuer } from './cognito-issuer';
+import { authorizerFunction } from './authorizer-function';
 import { addGatewayResponses, gatewayResponseFingerprints, gatewayResponseSpecs } from './gateway-responses';
-import { grantIntrospectionSecrets, type ScopeIntrospection, SenderConstraint } from './introspection';
+import { type ScopeIntrospection, SenderConstraint } from './introspection';
 import { issuersAtLongest, issuersForValidation } from './issuer-resolution';
-import { scopegateFunction } from './node-function';
 import { loadDocument, scopegateSpecBody } from './openapi-document';
 import {
   AuthorizerMode,
@@ -47,9 +46,9 @@ import {
   type ScopeRequirement,
 } from './scope-authorizer-props';
 
+// Imported beside the construct (the package's entry, lib/index.ts, exports them from their own modules).
 export type { ScopeAuthorizerIssuer } from './issuer';
 export type { ScopeIntrospection };
-// Imported beside the construct by its users and tests: the enums its props take.
 export { AuthorizerMode, Enforcement, SenderConstraint, Unrouted };
 
 /** The source of a route whose method this construct created (so API Gateway's resources are the table's). */
@@ -88,38 +87,11 @@ export class ScopeAuthorizer extends Construct {
     super(scope, id);
     this.props = props;
     this.requestedCacheTtlSeconds = requestedCacheTtlSeconds(props.mode, props.cacheTtl);
-    const configurationMaxAgeSeconds = (props.configurationMaxAge ?? Duration.minutes(5)).toSeconds();
-    if (configurationMaxAgeSeconds < 1 || configurationMaxAgeSeconds > 3600)
-      throw new Error(`configurationMaxAge is ${configurationMaxAgeSeconds} s; it must be from 1 s to 1 h`);
-    const parameter = new ssm.StringParameter(this, 'Config', {
-      parameterName: props.parameterName,
-      description: 'scopegate authorizer configuration (generated from the API definition)',
-      stringValue: Lazy.string({ produce: () => JSON.stringify(this.configuration()) }),
-      // Chosen, not Intelligent-Tiering: that silently turns a grown configuration into a
-      // paid Advanced parameter, which cannot be turned back into a Standard one.
-      tier: props.parameterTier ?? ssm.ParameterTier.STANDARD,
-    });
-    this.parameter = parameter;
-    this.timeout = Duration.seconds(10);
-    const fn = scopegateFunction(this, 'Function', {
-      bundle: 'authorizer',
-      description: 'scopegate OAuth 2.0 scope authorizer',
-      memorySize: props.memorySize ?? Size.mebibytes(256),
-      timeout: this.timeout,
-      environment: { AUTHZ_CONFIG_PARAMETER: parameter.parameterName, AUTHZ_CONFIG_TTL_SECONDS: String(configurationMaxAgeSeconds) },
-      tracing: props.tracing,
-      // Measured (docs/performance.md, "The 401 path"): the map costs every cold start ~10 ms
-      // to read, and the stacks it would decode add nothing to the decision's log line.
-      sourceMapsAtRunTime: false,
-    });
-    this.function = fn;
-    this.logGroup = fn.logGroup;
-    parameter.grantRead(this.function);
-    grantIntrospectionSecrets(
-      this,
-      this.function,
-      props.issuers.flatMap((issuer) => (!isCognitoUserPoolIssuer(issuer) && issuer.introspection ? [issuer.introspection] : [])),
-    );
+    const made = authorizerFunction(this, props, () => this.configuration());
+    this.parameter = made.parameter;
+    this.function = made.function;
+    this.logGroup = made.logGroup;
+    this.timeout = made.timeout;
     this.node.addValidation({ validate: () => this.validate() });
   }
 
