@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { type AuthorizerConfig, parseConfig, Unrouted } from '../core/config';
+import { type AuthorizerConfig, Unrouted } from '../core/config';
 import { isJsonObject } from '../core/json';
-import { parseOpenApiText, readOpenApiRoutes } from '../core/openapi';
 import {
   noExactCachedPolicy,
   type PolicyCompiler,
@@ -11,6 +9,7 @@ import {
   type UnroutedMode,
 } from '../proof/prove';
 import { commandArgs } from './args';
+import { readRouteConfig, readRouteSource } from './route-source';
 
 export const VERIFY_HELP = `Usage: scopegate verify (--config FILE | --openapi FILE) [--json]
 
@@ -39,26 +38,8 @@ Exit status: 0 proven for every route set a token can satisfy; 1 a property fail
 or configuration error; 3 no failure found, but not every route set was checked (the route
 sets exceed the proof's limits: the output says which were covered).`;
 
-/** Stands in for the issuers of a file that holds only routes: the proof reads no issuer. */
-const PLACEHOLDER_ISSUER = { issuer: 'https://issuer.invalid', jwksUri: 'https://issuer.invalid/jwks.json', audience: 'verify' };
-
-/** Read a configuration, or a bare route table, into a validated configuration (field errors name the field). */
-export function readRouteConfig(raw: unknown): AuthorizerConfig {
-  if (Array.isArray(raw)) return parseConfig({ issuers: [PLACEHOLDER_ISSUER], routes: raw }).config;
-  if (isJsonObject(raw) && !('issuers' in raw)) {
-    return parseConfig({ ...raw, issuers: [PLACEHOLDER_ISSUER] }).config;
-  }
-  return parseConfig(raw).config;
-}
-
-/** The route rows of an OpenAPI document, as the construct records them (public operations with no scopes). */
-export function openApiRouteRows(file: string): Record<string, unknown>[] {
-  return readOpenApiRoutes(parseOpenApiText(readFileSync(file, 'utf8'), file)).map((r) =>
-    r.anyOf !== undefined && r.anyOf.length > 0
-      ? { method: r.method, path: r.path, anyOf: r.anyOf }
-      : { method: r.method, path: r.path, scopes: r.scopes ?? [] },
-  );
-}
+// Read by the other commands and the proof's tests beside verify.
+export { readRouteConfig };
 
 /** How the proof was set up, for the text and the JSON. */
 export interface VerifySetting {
@@ -199,17 +180,9 @@ export async function verifyCommand(argv: string[], out: (text: string) => void 
   let parsed: AuthorizerConfig;
   let explicitTtl = false;
   try {
-    let raw: unknown;
-    try {
-      raw = openapi !== undefined ? openApiRouteRows(openapi) : JSON.parse(readFileSync(config as string, 'utf8'));
-    } catch (error) {
-      // The parser's message quotes the text, which may hold a secret: say where, not what.
-      if (!(error instanceof SyntaxError)) throw error;
-      const at = /position \d+/.exec(error.message)?.[0];
-      throw new Error(`not valid JSON${at ? ` (at ${at})` : ''}`);
-    }
-    parsed = readRouteConfig(raw);
-    explicitTtl = isJsonObject(raw) && raw.policyCacheTtlSeconds !== undefined;
+    const source = readRouteSource(config, openapi);
+    parsed = source.config;
+    explicitTtl = isJsonObject(source.raw) && source.raw.policyCacheTtlSeconds !== undefined;
   } catch (error) {
     out(`scopegate verify: ${openapi ?? config}: ${(error as Error).message}`);
     return 2;
