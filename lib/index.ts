@@ -26,19 +26,8 @@ export { JwksDistribution, type JwksDistributionProps } from './jwks-distributio
 export { ScopegateMetrics } from './metrics';
 export { RotationChecker, type RotationCheckerProps } from './rotation-checker';
 export { ScopeAuthorizer } from './scope-authorizer';
-export {
-  AuthorizerMode,
-  type RouteRow,
-  type ScopeAuthorizerProps,
-  type ScopedDeploymentOptions,
-  type ScopedHttpRouteOptions,
-  type ScopedMethodOptions,
-  type ScopedRoute,
-  type ScopedSpecRestApiProps,
-  type ScopeGatewayResponseOptions,
-  type ScopeJwksOptions,
-  type ScopeRequirement,
-} from './scope-authorizer-props';
+// Every name of the props module is public: the construct's props, their parts and AuthorizerMode.
+export * from './scope-authorizer-props';
 export {
   RouteTable,
   Scopegate,
