@@ -3,7 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import type { AuthorizerConfigDocument } from '../functions/authorizer/config';
+import type { AuthorizerConfigDocument } from '../core/config';
 import { isCognitoUserPoolIssuer } from './cognito-issuer';
 import { grantIntrospectionSecrets } from './introspection';
 import { scopegateFunction } from './node-function';
