@@ -35,5 +35,5 @@ export function createHandler(deps: HandlerDependencies = {}): (event: Authorize
   return (event) => runtime.handle(event);
 }
 
-/** The Lambda entry point: configuration from the environment, Powertools telemetry. */
+/** The Lambda entry point: configuration from the environment, JSON log and EMF telemetry. */
 export const handler = withLambdaContext(createHandler());

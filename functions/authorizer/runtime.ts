@@ -7,7 +7,7 @@ import { HttpsJsonFetcher, JwksUriResolver } from './discovery';
 import { type AuthorizerEvent, type AuthorizerResponse, answerOf, requestOf } from './events';
 import { httpsIntrospection, type IntrospectionCall, Introspector, type SecretReader } from './introspection';
 import { HttpsJwksFetcher, type JwksFetcher, KeyStore, type KeyStoreSettings } from './key-store';
-import { powertoolsTelemetry, type Telemetry } from './telemetry';
+import { lambdaTelemetry, type Telemetry } from './telemetry';
 
 /** What the runtime (and `createHandler`) can be given instead of its defaults. */
 export interface HandlerDependencies {
@@ -21,7 +21,7 @@ export interface HandlerDependencies {
   ca?: string | string[];
   /** The clock, in milliseconds. */
   now?: () => number;
-  /** Logs and metrics. Default Powertools. */
+  /** Logs and metrics. Default {@link lambdaTelemetry} (JSON log lines and EMF metrics). */
   telemetry?: Telemetry;
   /** The introspection call. Default HTTPS (with `ca`). */
   introspection?: IntrospectionCall;
@@ -79,7 +79,7 @@ export class AuthorizerRuntime {
         // Reported by every invocation until the configuration is fixed (config_unavailable).
       }
     }
-    // Powertools initializes while the key fetch's TLS handshake runs, when there is one (or
+    // Telemetry initializes while the key fetch's TLS handshake runs, when there is one (or
     // whenever something logs first); else now.
     if (this.deferred.length > 0) this.deferred.unshift(() => this.telemetry());
     else this.telemetry();
@@ -124,9 +124,9 @@ export class AuthorizerRuntime {
     return decision instanceof Promise ? await decision : decision;
   }
 
-  /** Built on first use, so that the cold start's configuration read and key fetch are under way while Powertools initializes. */
+  /** Built on first use, so that the cold start's configuration read and key fetch are under way while telemetry initializes. */
   private telemetry(): Telemetry {
-    this.telemetryInstance ??= powertoolsTelemetry();
+    this.telemetryInstance ??= lambdaTelemetry();
     return this.telemetryInstance;
   }
 

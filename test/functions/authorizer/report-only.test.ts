@@ -1,6 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { createHandler } from '../../../functions/authorizer/handler';
-import { powertoolsTelemetry } from '../../../functions/authorizer/telemetry';
+import { lambdaTelemetry } from '../../../functions/authorizer/telemetry';
 import { MetricName } from '../../../functions/shared/metrics';
 import { ARN, rawConfig } from '../../support/fixtures';
 import { evaluate } from '../../support/iam';
@@ -108,7 +108,7 @@ describe('enforcement: report-only', () => {
       return true;
     });
     try {
-      const telemetry = powertoolsTelemetry('report-only-test');
+      const telemetry = lambdaTelemetry('report-only-test');
       const base = { method: 'POST', path: '/telemetry', latencyMs: 1 } as const;
       telemetry.decision({ ...base, reason: 'insufficient_scope', effect: 'allow', enforced: false });
       telemetry.decision({ ...base, reason: 'insufficient_scope', effect: 'deny', enforced: true });

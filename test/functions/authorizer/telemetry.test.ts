@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { powertoolsTelemetry, withLambdaContext } from '../../../functions/authorizer/telemetry';
+import { lambdaTelemetry, withLambdaContext } from '../../../functions/authorizer/telemetry';
 
 /** The JSON lines written to stdout while `run` runs. */
 async function linesOf(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
@@ -31,7 +31,7 @@ describe('telemetry', () => {
   it('writes the Lambda context in the lines of a logger made during the invocation (the runtime makes it while its key fetch waits)', async () => {
     const lines = await linesOf(() =>
       withLambdaContext(async () => {
-        powertoolsTelemetry('late-logger-test').decision({ reason: 'allow', effect: 'allow', method: 'GET', path: '/x', latencyMs: 1 });
+        lambdaTelemetry('late-logger-test').decision({ reason: 'allow', effect: 'allow', method: 'GET', path: '/x', latencyMs: 1 });
       })({}, context),
     );
     expect(lines).toEqual([
