@@ -253,9 +253,7 @@ export class EmfWriter {
     const line = {
       _aws: {
         Timestamp: Date.now(),
-        CloudWatchMetrics: [
-          { Namespace: this.#namespace, Dimensions: [['service', ...Object.keys(dimensions)]], Metrics: definitions },
-        ],
+        CloudWatchMetrics: [{ Namespace: this.#namespace, Dimensions: [['service', ...Object.keys(dimensions)]], Metrics: definitions }],
       },
       service: this.#service,
       ...dimensions,

@@ -155,7 +155,7 @@ describe('configuration from SSM', () => {
 });
 
 describe('the Lambda bundle', () => {
-  it('holds nothing that only the CLI, the proof or the CDK app needs (esbuild metafile)', async () => {
+  it('holds nothing that only the CLI, the proof or the CDK app needs, nor Powertools (esbuild metafile)', async () => {
     const result = await build({
       entryPoints: [join(__dirname, '../../../functions/authorizer/handler.ts')],
       bundle: true,
@@ -173,6 +173,8 @@ describe('the Lambda bundle', () => {
     // The repository's own code in it is the functions' and core/'s, and of core/ not the OpenAPI reader.
     const own = inputs.filter((input) => !input.startsWith('node_modules/'));
     expect(own.filter((input) => !/^(functions|core)\//.test(input) || input === 'core/openapi.ts')).toEqual([]);
-    expect(inputs.filter((input) => /^node_modules\/(aws-cdk-lib|constructs|refa|yaml|fast-check)\//.test(input))).toEqual([]);
+    // Nor Powertools: the authorizer writes the same lines itself (log-lines.ts); the rotation checker keeps it.
+    const unwanted = /^node_modules\/(aws-cdk-lib|constructs|refa|yaml|fast-check|@aws-lambda-powertools|@aws\/lambda-invoke-store)\//;
+    expect(inputs.filter((input) => unwanted.test(input))).toEqual([]);
   });
 });

@@ -31,7 +31,12 @@ function powertoolsTelemetry(serviceName: string): Telemetry {
     },
     jwksFetch(event) {
       const level = event.ok ? 'info' : 'error';
-      logger[level]('jwks_fetch', { jwksUri: event.jwksUri, ok: event.ok, ms: event.ms, error: event.error ? String(event.error) : undefined });
+      logger[level]('jwks_fetch', {
+        jwksUri: event.jwksUri,
+        ok: event.ok,
+        ms: event.ms,
+        error: event.error ? String(event.error) : undefined,
+      });
       const single = metrics.singleMetric();
       single.addDimension(Dimension.Outcome, event.ok ? 'ok' : 'failed');
       single.addMetric(MetricName.JwksFetches, MetricUnit.Count, 1);
@@ -69,12 +74,48 @@ const context = (requestId: string) =>
 
 const base = { method: 'GET', path: '/orders/7', issuer: 'https://idp.example.com/', kid: 'k1', alg: 'RS256' } as const;
 const firstInvocation: DecisionRecord[] = [
-  { ...base, reason: 'allow', effect: 'allow', route: 'GET /orders/{id}', sub: 'u1', clientId: 'c1', scopeClaim: 'scope', enforced: true, policyBytes: 546, latencyMs: 0.173 },
-  { ...base, reason: 'insufficient_scope', effect: 'deny', route: 'GET /orders/{id}', sub: 'u1', missingScopes: ['orders:read', 'orders:list'], enforced: true, policyBytes: 0, latencyMs: 1 },
-  { ...base, reason: 'insufficient_scope', effect: 'allow', missingAnyOf: [['a:read'], ['b:read', 'c:read']], enforced: false, latencyMs: 2.5 },
+  {
+    ...base,
+    reason: 'allow',
+    effect: 'allow',
+    route: 'GET /orders/{id}',
+    sub: 'u1',
+    clientId: 'c1',
+    scopeClaim: 'scope',
+    enforced: true,
+    policyBytes: 546,
+    latencyMs: 0.173,
+  },
+  {
+    ...base,
+    reason: 'insufficient_scope',
+    effect: 'deny',
+    route: 'GET /orders/{id}',
+    sub: 'u1',
+    missingScopes: ['orders:read', 'orders:list'],
+    enforced: true,
+    policyBytes: 0,
+    latencyMs: 1,
+  },
+  {
+    ...base,
+    reason: 'insufficient_scope',
+    effect: 'allow',
+    missingAnyOf: [['a:read'], ['b:read', 'c:read']],
+    enforced: false,
+    latencyMs: 2.5,
+  },
 ];
 const secondInvocation: DecisionRecord[] = [
-  { reason: 'invalid_token.expired', effect: 'unauthorized', method: 'GET', path: '/x', sub: '', detail: 'exp 1796300000 is past', latencyMs: 0.05 },
+  {
+    reason: 'invalid_token.expired',
+    effect: 'unauthorized',
+    method: 'GET',
+    path: '/x',
+    sub: '',
+    detail: 'exp 1796300000 is past',
+    latencyMs: 0.05,
+  },
   { reason: 'keys_unavailable', effect: 'error', method: 'POST', path: '/y', policyInexact: ['POST /y'], latencyMs: 3000 },
   { ...base, reason: 'no_route', effect: 'deny', enforced: false, latencyMs: 0.2 },
 ];
@@ -105,8 +146,8 @@ async function written(run: () => Promise<void>): Promise<string[]> {
     jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => writes.push(`stdout: ${String(chunk)}`) > 0),
     jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => writes.push(`stderr: ${String(chunk)}`) > 0),
     ...(['log', 'debug', 'info', 'warn', 'error'] as const).map((method) =>
-      jest.spyOn(console, method).mockImplementation((text: unknown) => {
-        writes.push(`console.${method}: ${String(text)}`);
+      jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+        writes.push(`console.${method}: ${args.map(String).join(' ')}`);
       }),
     ),
   ];
@@ -167,9 +208,15 @@ const cases: [string, Record<string, string>][] = [
   ['AWS_LAMBDA_LOG_LEVEL=WARN', { ...lambda, AWS_LAMBDA_LOG_LEVEL: 'WARN' }],
   ['AWS_LAMBDA_LOG_LEVEL=FATAL', { ...lambda, AWS_LAMBDA_LOG_LEVEL: 'FATAL' }],
   ['AWS_LAMBDA_LOG_LEVEL wins over POWERTOOLS_LOG_LEVEL', { ...lambda, AWS_LAMBDA_LOG_LEVEL: 'ERROR', POWERTOOLS_LOG_LEVEL: 'DEBUG' }],
-  ['AWS_LAMBDA_LOG_LEVEL=DEBUG under POWERTOOLS_LOG_LEVEL=ERROR', { ...lambda, AWS_LAMBDA_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOG_LEVEL: 'ERROR' }],
+  [
+    'AWS_LAMBDA_LOG_LEVEL=DEBUG under POWERTOOLS_LOG_LEVEL=ERROR',
+    { ...lambda, AWS_LAMBDA_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+  ],
   ['sample rate 1: DEBUG and its line', { ...lambda, POWERTOOLS_LOGGER_SAMPLE_RATE: '1' }],
-  ['sample rate 1 under AWS_LAMBDA_LOG_LEVEL=INFO: the warning', { ...lambda, POWERTOOLS_LOGGER_SAMPLE_RATE: '1', AWS_LAMBDA_LOG_LEVEL: 'INFO' }],
+  [
+    'sample rate 1 under AWS_LAMBDA_LOG_LEVEL=INFO: the warning',
+    { ...lambda, POWERTOOLS_LOGGER_SAMPLE_RATE: '1', AWS_LAMBDA_LOG_LEVEL: 'INFO' },
+  ],
   ['sample rate 1 under AWS_LAMBDA_LOG_LEVEL=DEBUG', { ...lambda, POWERTOOLS_LOGGER_SAMPLE_RATE: '1', AWS_LAMBDA_LOG_LEVEL: 'DEBUG' }],
   ['sample rate 1 at TRACE', { ...lambda, POWERTOOLS_LOGGER_SAMPLE_RATE: '1', POWERTOOLS_LOG_LEVEL: 'TRACE' }],
   ['sample rate 0.0', { ...lambda, POWERTOOLS_LOGGER_SAMPLE_RATE: '0.0' }],
