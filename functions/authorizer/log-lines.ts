@@ -145,11 +145,6 @@ export class JsonLogger {
     }
   }
 
-  /** The level below which lines are not written. */
-  get level(): number {
-    return this.#level;
-  }
-
   /** Carry this invocation's Lambda context in every later line (Powertools' `addContext`). */
   addContext(context: Context): void {
     const coldStart = this.#coldStart;
