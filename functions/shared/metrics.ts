@@ -1,7 +1,8 @@
 /**
- * The metric vocabulary shared by the functions (which emit EMF through Powertools) and the
- * CDK constructs (which build alarms and dashboards from it): every metric name, dimension
- * name and service name is written here once.
+ * The metric vocabulary shared by the functions (which emit EMF: the rotation checker through
+ * Powertools, the authorizer the same lines through `log-lines.ts`) and the CDK constructs
+ * (which build alarms and dashboards from it): every metric name, dimension name and service
+ * name is written here once.
  */
 
 /** The CloudWatch namespace of every scopegate metric. */
@@ -41,7 +42,7 @@ export type ScopegateMetricName = (typeof MetricName)[keyof typeof MetricName];
 
 /** Dimension names. */
 export const Dimension = {
-  /** Added by Powertools to every metric: the {@link Service} name. */
+  /** On every metric (Powertools adds it; so does the authorizer's `log-lines.ts`): the {@link Service} name. */
   Service: 'service',
   Reason: 'reason',
   Outcome: 'outcome',
