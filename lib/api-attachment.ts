@@ -4,7 +4,7 @@ import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
+import { BEARER_VALIDATION_REGEX } from '../core/authorization';
 import { AuthorizerMode } from './scope-authorizer-props';
 
 /** The REST authorizer's identity source, in either mode. */

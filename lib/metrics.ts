@@ -1,17 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Dimension, type DimensionName, METRIC_NAMESPACE, MetricName, type ScopegateMetricName, Service } from '../core/metrics';
 import type { ReasonCode } from '../core/reasons';
-import {
-  Dimension,
-  type DimensionName,
-  METRIC_NAMESPACE,
-  MetricName,
-  type ScopegateMetricName,
-  Service,
-} from '../functions/shared/metrics';
 
 /**
- * Metric factories over the shared vocabulary (`functions/shared/metrics.ts`): alarms and
+ * Metric factories over the shared vocabulary (`core/metrics.ts`): alarms and
  * dashboards are built from these, never from names typed at the call site.
  */
 export const ScopegateMetrics = {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Lazy } from 'aws-cdk-lib';
+import { BEARER_VALIDATION_REGEX } from '../core/authorization';
 import { parseOpenApiText, withScopegateAuthorizer } from '../core/openapi';
-import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
 import { AUTHORIZATION_IDENTITY_SOURCE } from './api-attachment';
 import { addGatewayResponsesToDocument, type GatewayResponseSpec } from './gateway-responses';
 import { AuthorizerMode } from './scope-authorizer-props';

@@ -12,7 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
-import { MetricName, Service } from '../functions/shared/metrics';
+import { MetricName, Service } from '../core/metrics';
 import type { JwksDistribution } from './jwks-distribution';
 import { ScopegateMetrics } from './metrics';
 import { scopegateFunction } from './node-function';

@@ -12,10 +12,10 @@ import { DEFAULT_ROUTE_PATH, parseConfig, type RouteDocument } from '../core/con
 import { FieldErrors, httpsUrl } from '../core/config/fields';
 import { ConfigError } from '../core/errors';
 import { isJsonObject, jsonErrorPosition } from '../core/json';
+import { Dimension, MetricName } from '../core/metrics';
+import { DISCOVERY_SUFFIX } from '../core/oidc-discovery';
 import { parseOpenApiText, readOpenApiRoutes } from '../core/openapi';
 import { Reason } from '../core/reasons';
-import { Dimension, MetricName } from '../functions/shared/metrics';
-import { DISCOVERY_SUFFIX } from '../functions/shared/oidc-discovery';
 import { SenderConstraint } from './introspection';
 import type { ScopeAuthorizerIssuer } from './issuer';
 import { JwksDistribution } from './jwks-distribution';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BEARER_VALIDATION_REGEX } from '../core/authorization';
 import { parseRouteTemplate, resolveRoute, splitPath } from '../core/routes';
-import { BEARER_VALIDATION_REGEX } from '../functions/shared/authorization';
 import { decide, type EvaluablePolicy } from './iam';
 
 /** The authorizer as the gateway calls it: a TOKEN event in, a policy out or a throw. */

@@ -1,6 +1,6 @@
 import { KeysUnavailableError } from '../../core/errors';
+import { discoveryUrl, jwksUriFromDiscovery } from '../../core/oidc-discovery';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
-import { discoveryUrl, jwksUriFromDiscovery } from '../shared/oidc-discovery';
 import { Refresher, type RefreshPolicy } from '../shared/refresher';
 
 /** Fetches a JSON document; injected so tests and other transports can stand in. */

@@ -8,9 +8,9 @@ import {
   readKeySet,
   type SignatureAlgorithm,
 } from '../../core/jwk-rules';
+import { DISCOVERY_SUFFIX, jwksUriFromDiscovery } from '../../core/oidc-discovery';
 import { Reason } from '../../core/reasons';
 import { type HttpGetOptions, httpGetJson } from '../shared/http';
-import { DISCOVERY_SUFFIX, jwksUriFromDiscovery } from '../shared/oidc-discovery';
 import { Refresher, type RefreshOutcome, type RefreshPolicy } from '../shared/refresher';
 
 /** Fetches a key set document; injected so tests and other transports can stand in. */

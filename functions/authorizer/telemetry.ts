@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../shared/metrics';
+import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../../core/metrics';
 import type { DecisionRecord } from './authorize';
 import { EmfWriter, JsonLogger, type LogValue } from './log-lines';
 

@@ -1,7 +1,7 @@
+import { AUTHORIZATION_CREDENTIALS } from '../../core/authorization';
 import { InvalidTokenError } from '../../core/errors';
 import { isJsonObject } from '../../core/json';
 import { Reason } from '../../core/reasons';
-import { AUTHORIZATION_CREDENTIALS } from '../shared/authorization';
 
 /**
  * A compact JWS split into its parts, header and payload parsed but not trusted: the shape

@@ -4,8 +4,8 @@ import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-clo
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
+import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../../core/metrics';
 import { type AuditOptions, type AuditReport, audit, hasErrors, keySetFingerprint } from '../shared/audit';
-import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../shared/metrics';
 
 /** Default `Cache-Control` of the published key set: short, revalidated, served stale on origin errors. */
 export const DEFAULT_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=60, stale-if-error=86400';

@@ -10,8 +10,8 @@ import {
   readKeySet,
   SUPPORTED_ALGORITHMS,
 } from '../../core/jwk-rules';
+import { discoveryUrl, jwksUriFromDiscovery } from '../../core/oidc-discovery';
 import { type HttpGetOptions, type HttpResponse, httpGet, parseJsonBody } from './http';
-import { discoveryUrl, jwksUriFromDiscovery } from './oidc-discovery';
 
 /**
  * The key-rotation audit shared by the scheduled checker and `scopegate audit`: fetch an

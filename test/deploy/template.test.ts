@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Dimension, MetricName, Service } from '../../functions/shared/metrics';
+import { Dimension, MetricName, Service } from '../../core/metrics';
 import { readEnvironment } from '../../lib/environment';
 import { ScopeAuthorizer } from '../../lib/scope-authorizer';
 import { ScopegateStack } from '../../lib/scopegate-stack';

@@ -1,5 +1,5 @@
+import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../../core/metrics';
 import { Reason } from '../../core/reasons';
-import { Dimension, METRIC_NAMESPACE, MetricName, Service } from '../../functions/shared/metrics';
 import { ScopegateMetrics } from '../../lib/metrics';
 
 describe('ScopegateMetrics (alarms and dashboards from the shared vocabulary)', () => {

@@ -1,6 +1,6 @@
 import { KeysUnavailableError } from '../../../core/errors';
+import { discoveryUrl, jwksUriFromDiscovery } from '../../../core/oidc-discovery';
 import { HttpsJsonFetcher, JwksUriResolver } from '../../../functions/authorizer/discovery';
-import { discoveryUrl, jwksUriFromDiscovery } from '../../../functions/shared/oidc-discovery';
 import { IdpServer } from '../../support/idp-server';
 import { JwksServer } from '../../support/jwks-server';
 import { claims, makeKey, signJwt } from '../../support/jwt';

@@ -7,9 +7,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { Dimension, METRIC_NAMESPACE, MetricName } from '../../../core/metrics';
 import type { DecisionRecord } from '../../../functions/authorizer/authorize';
 import { lambdaTelemetry, type Telemetry, withLambdaContext, wouldDeny } from '../../../functions/authorizer/telemetry';
-import { Dimension, METRIC_NAMESPACE, MetricName } from '../../../functions/shared/metrics';
 
 // The oracle: the authorizer's Powertools telemetry as it was (functions/authorizer/telemetry.ts before this module).
 const oracleLoggers = new Set<Logger>();

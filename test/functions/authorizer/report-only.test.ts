@@ -1,7 +1,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { MetricName } from '../../../core/metrics';
 import { createHandler } from '../../../functions/authorizer/handler';
 import { lambdaTelemetry } from '../../../functions/authorizer/telemetry';
-import { MetricName } from '../../../functions/shared/metrics';
 import { ARN, rawConfig } from '../../support/fixtures';
 import { evaluate } from '../../support/iam';
 import { claims, makeKey, signJwt } from '../../support/jwt';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { extractCredentials } from '../../../functions/authorizer/token';
-import { AUTHORIZATION_CREDENTIALS, BEARER_VALIDATION_REGEX } from '../../../functions/shared/authorization';
+import { AUTHORIZATION_CREDENTIALS, BEARER_VALIDATION_REGEX } from '../../core/authorization';
+import { extractCredentials } from '../../functions/authorizer/token';
 
 const gateway = new RegExp(BEARER_VALIDATION_REGEX);
 const B64TOKEN = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/'.split('');

@@ -1,5 +1,5 @@
-import { isJsonObject } from '../../core/json';
-import { httpsUrlProblem } from '../../core/url';
+import { isJsonObject } from './json';
+import { httpsUrlProblem } from './url';
 
 /**
  * OpenID Connect discovery, the document side, for every reader of it: the authorizer's
