@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Enforcement, parseConfig, type Unrouted } from '../core/config';
 import { assertObject, bool, FieldErrors, httpsUrl, int, oneOf, rejectUnknown, str, stringList } from '../core/config/fields';
+import { ISSUER_SETTING_KEYS } from '../core/config/issuers';
 import { ConfigError, ConfigErrors } from '../core/errors';
 import { isJsonObject, type JsonObject } from '../core/json';
 import type { ProfileName } from '../core/profiles';
@@ -126,21 +127,7 @@ export const ENVIRONMENT_KEYS = [
 ] as const;
 
 /** The keys of an environment's issuer: the configuration's issuer settings, and how the environment finds its keys. */
-export const ENVIRONMENT_ISSUER_KEYS = [
-  'name',
-  'issuer',
-  'userPoolId',
-  'originJwksUri',
-  'audience',
-  'profile',
-  'clientIds',
-  'clientClaim',
-  'algorithms',
-  'tokenType',
-  'scopeClaim',
-  'introspection',
-  'senderConstraint',
-] as const;
+export const ENVIRONMENT_ISSUER_KEYS = ['name', 'issuer', 'userPoolId', 'originJwksUri', ...ISSUER_SETTING_KEYS] as const;
 
 /** Keys of an environment that are the authorizer configuration's own, checked by its validator. */
 const CONFIG_KEYS = ['clockToleranceSeconds', 'maxTokenBytes', 'minRsaBits', 'enforcement', 'unrouted'] as const;
@@ -392,16 +379,8 @@ function readIssuers(errors: FieldErrors, value: unknown, at: (field: string) =>
 
     // The configuration's issuer settings, by the authorizer's validator: each alone, then together.
     const settings: JsonObject = {};
-    for (const key of [
-      'audience',
-      'profile',
-      'clientIds',
-      'clientClaim',
-      'algorithms',
-      'tokenType',
-      'scopeClaim',
-      'senderConstraint',
-    ] as const) {
+    for (const key of ISSUER_SETTING_KEYS) {
+      if (key === 'introspection') continue; // below, with its secrets
       if (item[key] !== undefined) settings[key] = item[key];
     }
     if (profile !== undefined) settings.profile = profile;

@@ -80,23 +80,27 @@ function claimList(value: unknown, field: string): string[] | undefined {
   return [...new Set(list)];
 }
 
+/**
+ * An issuer's settings that do not say where its keys are: the keys a `cdk.json` environment's
+ * issuer passes to the configuration as they are (`lib/environment.ts`), beside its own
+ * `issuer`, `jwksUri` and `jwksFallbackUris`.
+ */
+export const ISSUER_SETTING_KEYS = [
+  'profile',
+  'audience',
+  'clientIds',
+  'clientClaim',
+  'algorithms',
+  'tokenType',
+  'scopeClaim',
+  'introspection',
+  'senderConstraint',
+] as const;
+
 /** Validate `issuers[i]` (`field`), appending its profile's warnings to `warnings`. */
 export function parseIssuer(value: unknown, field: string, warnings: string[]): IssuerConfig {
   assertObject(value, field);
-  rejectUnknown(value, field, [
-    'issuer',
-    'profile',
-    'jwksUri',
-    'jwksFallbackUris',
-    'audience',
-    'clientIds',
-    'clientClaim',
-    'algorithms',
-    'tokenType',
-    'scopeClaim',
-    'introspection',
-    'senderConstraint',
-  ]);
+  rejectUnknown(value, field, ['issuer', 'jwksUri', 'jwksFallbackUris', ...ISSUER_SETTING_KEYS]);
   const senderConstraint = oneOf(value.senderConstraint, `${field}.senderConstraint`, ['optional', 'required'], 'optional');
   const profileName = value.profile ?? 'rfc9068';
   if (!isProfileName(profileName)) throw new ConfigError(`${field}.profile`, `must be one of ${PROFILE_NAMES.join(', ')}`);
